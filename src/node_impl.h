@@ -1,0 +1,85 @@
+/*
+ * node_impl.h - the node's internal state, shared by node.c (dispatch,
+ * sessions, timers) and root.c (the root role). Not for the host.
+ */
+#ifndef ZT_NODE_IMPL_H
+#define ZT_NODE_IMPL_H
+
+#include "fragment.h"
+#include "node.h"
+#include "packet.h"
+#include "peer.h"
+#include "wire.h"
+
+#define ZT_PEER_BUCKETS 4096
+#define ZT_INDEX_BUCKETS 4096
+#define ZT_DEFAULT_MAX_PEERS 100000
+#define ZT_TICK_MS 100
+
+struct zt_pending {
+	uint64_t peer;
+	uint64_t created_ms;
+	size_t len;
+	bool used;
+	uint8_t *msg; /* ZT_MAX_MESSAGE_BYTES, allocated at node creation */
+};
+
+/* Token bucket in milli-tokens: rate per second, burst in tokens. */
+struct zt_limiter {
+	uint64_t milli_tokens;
+	uint64_t last_ms;
+	uint32_t rate_per_sec;
+	uint32_t burst;
+};
+
+struct zt_node {
+	struct zt_identity id;
+	struct zt_noise_local noise;
+	struct zt_node_callbacks cb;
+	bool is_root;
+	bool trust_roots;
+	int cipher;
+	size_t max_peers;
+
+	struct zt_peer *peers[ZT_PEER_BUCKETS];
+	size_t n_peers;
+	struct zt_keypair *index[ZT_INDEX_BUCKETS];
+	struct zt_peer *roots[ZT_MAX_ROOTS];
+	unsigned n_roots;
+
+	struct zt_reasm *reasm;
+	struct zt_pending pending[ZT_PENDING_SLOTS];
+	uint8_t *tx_buf;  /* one sealed packet */
+	uint8_t *msg_buf; /* one message being built */
+	uint32_t next_packet_id;
+
+	struct zt_endpoint local_eps[ZT_MAX_LOCAL_ENDPOINTS];
+	unsigned n_local_eps;
+
+	struct zt_limiter validate_limit;
+	uint64_t hs_window_ms;
+	unsigned hs_window_count;
+	bool under_load;
+
+	struct zt_node_stats st;
+};
+
+/* node.c */
+struct zt_peer *zt_node_find_peer(const struct zt_node *n, uint64_t address);
+struct zt_peer *zt_node_get_peer(struct zt_node *n, uint64_t address, uint64_t now_ms);
+int zt_node_send_raw(struct zt_node *n, const struct zt_endpoint *to, const uint8_t *pkt, size_t len);
+int zt_node_send_msg(struct zt_node *n, struct zt_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms);
+/* Seal and send straight to one endpoint (probes); needs a usable session. */
+int zt_node_send_msg_via(struct zt_node *n, struct zt_peer *p, const uint8_t *msg, size_t len,
+			 const struct zt_endpoint *via, uint64_t now_ms);
+bool zt_node_path_allowed(struct zt_node *n, const struct zt_endpoint *ep);
+bool zt_limiter_take(struct zt_limiter *l, uint64_t now_ms);
+
+/* root.c: the root role */
+void zt_root_relay(struct zt_node *n, const struct zt_endpoint *from, const struct zt_hdr *h, uint8_t *pkt,
+		   size_t len, uint64_t now_ms);
+/* A verb addressed to the root role (HELLO, WHOIS). Returns false if not a root verb. */
+bool zt_root_handle(struct zt_node *n, struct zt_peer *p, const struct zt_endpoint *from, bool direct, uint8_t verb,
+		    struct zt_rd *rd, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * root.c - the root role: relay packets between nodes by their readable
+ * header (never their contents), tell a node its observed address, answer
+ * WHOIS. A root carries no trust: nodes validate every identity it hands out.
+ */
+#include "node_impl.h"
+
+#include <string.h>
+
+#define ZT_WHOIS_MAX_PER_REQUEST 16
+
+/* Have we introduced `other` to p within the interval? Records it if not. */
+static bool intro_due(struct zt_peer *p, uint64_t other, uint64_t now_ms)
+{
+	unsigned slot = 0;
+
+	for (unsigned i = 0; i < ZT_RENDEZVOUS_MEMORY; i++) {
+		if (p->intro_sent[i].other == other) {
+			if (now_ms - p->intro_sent[i].ms < ZT_RENDEZVOUS_INTERVAL_MS)
+				return false;
+			slot = i;
+			break;
+		}
+		if (p->intro_sent[i].ms < p->intro_sent[slot].ms)
+			slot = i;
+	}
+	p->intro_sent[slot].other = other;
+	p->intro_sent[slot].ms = now_ms;
+	return true;
+}
+
+/* Tell `to` where `about` can be reached: its public endpoint as we see it, and its announced locals. */
+static void send_rendezvous(struct zt_node *n, struct zt_peer *to, struct zt_peer *about, uint64_t now_ms)
+{
+	uint8_t body[ZT_ADDR_BYTES + 1 + (ZT_MAX_LOCAL_ENDPOINTS + 1) * ZT_ENDPOINT_WIRE_BYTES];
+	struct zt_path *pub = zt_peer_best_path(about, now_ms);
+	struct zt_wr w;
+
+	if (!pub || !to->cur)
+		return;
+	zt_wr_init(&w, body, sizeof(body));
+	zt_wr_beN(&w, about->address, ZT_ADDR_BYTES);
+	zt_wr_u8(&w, (uint8_t)(1 + about->n_locals));
+	zt_wr_endpoint(&w, &pub->ep);
+	for (unsigned i = 0; i < about->n_locals; i++)
+		zt_wr_endpoint(&w, &about->locals[i]);
+	if (w.err)
+		return;
+	n->st.rendezvous_tx++;
+	zt_node_send(n, to->address, ZT_VERB_RENDEZVOUS, body, w.len, now_ms);
+}
+
+static void maybe_introduce(struct zt_node *n, uint64_t src, struct zt_peer *dst, uint64_t now_ms)
+{
+	struct zt_peer *sp = zt_node_find_peer(n, src);
+
+	if (!sp || !sp->cur || !dst->cur || !intro_due(dst, src, now_ms))
+		return;
+	intro_due(sp, dst->address, now_ms);
+	send_rendezvous(n, dst, sp, now_ms);
+	send_rendezvous(n, sp, dst, now_ms);
+}
+
+void zt_root_relay(struct zt_node *n, const struct zt_endpoint *from, const struct zt_hdr *h, uint8_t *pkt,
+		   size_t len, uint64_t now_ms)
+{
+	struct zt_peer *dst = zt_node_find_peer(n, h->dst);
+	struct zt_path *path;
+
+	if (!dst || h->hops + 1 > ZT_MAX_HOPS) {
+		n->st.drop_not_for_me++;
+		return;
+	}
+	path = zt_peer_best_path(dst, now_ms);
+	if (!path || zt_endpoint_equal(&path->ep, from)) {
+		n->st.drop_not_for_me++;
+		return;
+	}
+	pkt[ZT_HDR_HOPS_OFFSET] = (uint8_t)(h->hops + 1);
+	n->st.relayed++;
+	zt_node_send_raw(n, &path->ep, pkt, len);
+	/* Session traffic between two nodes: introduce them so they can go direct. */
+	if (h->type == ZT_PKT_DATA || h->type == ZT_PKT_FRAGMENT)
+		maybe_introduce(n, h->src, dst, now_ms);
+}
+
+static void answer_hello(struct zt_node *n, struct zt_peer *p, const struct zt_endpoint *from, struct zt_rd *rd,
+			 uint64_t now_ms)
+{
+	uint8_t body[8 + ZT_ENDPOINT_WIRE_BYTES];
+	uint64_t sent = zt_rd_be64(rd);
+	unsigned count = zt_rd_u8(rd);
+	struct zt_endpoint locals[ZT_MAX_LOCAL_ENDPOINTS];
+	struct zt_wr w;
+
+	if (rd->err || count > ZT_MAX_LOCAL_ENDPOINTS) {
+		n->st.drop_bad_message++;
+		return;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		if (zt_rd_endpoint(rd, &locals[i]) < 0) {
+			n->st.drop_bad_message++;
+			return;
+		}
+	}
+	memcpy(p->locals, locals, count * sizeof(locals[0]));
+	p->n_locals = count;
+	zt_wr_init(&w, body, sizeof(body));
+	zt_wr_be64(&w, sent);
+	zt_wr_u8(&w, from->family);
+	zt_wr_bytes(&w, from->addr, 16);
+	zt_wr_be16(&w, from->port);
+	zt_node_send(n, p->address, ZT_VERB_HELLO_OK, body, w.len, now_ms);
+}
+
+static void answer_whois(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < ZT_WHOIS_MAX_PER_REQUEST && rd->left >= ZT_ADDR_BYTES; i++) {
+		uint8_t body[ZT_ADDR_BYTES + ZT_IDENTITY_PUBLIC_BYTES];
+		uint64_t address = zt_rd_beN(rd, ZT_ADDR_BYTES);
+		struct zt_peer *q = zt_node_find_peer(n, address);
+		struct zt_wr w;
+
+		zt_wr_init(&w, body, sizeof(body));
+		zt_wr_beN(&w, address, ZT_ADDR_BYTES);
+		if (!q || q->ident != ZT_IDENT_KNOWN) {
+			zt_node_send(n, p->address, ZT_VERB_WHOIS_NONE, body, w.len, now_ms);
+			continue;
+		}
+		zt_identity_to_bytes(&q->id, zt_wr_reserve(&w, ZT_IDENTITY_PUBLIC_BYTES));
+		zt_node_send(n, p->address, ZT_VERB_WHOIS_OK, body, w.len, now_ms);
+	}
+}
+
+bool zt_root_handle(struct zt_node *n, struct zt_peer *p, const struct zt_endpoint *from, bool direct, uint8_t verb,
+		    struct zt_rd *rd, uint64_t now_ms)
+{
+	switch (verb) {
+	case ZT_VERB_HELLO:
+		if (direct)
+			answer_hello(n, p, from, rd, now_ms);
+		return true;
+	case ZT_VERB_WHOIS:
+		answer_whois(n, p, rd, now_ms);
+		return true;
+	}
+	return false;
+}
