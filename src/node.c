@@ -204,8 +204,10 @@ static const struct zt_endpoint *route_to(struct zt_node *n, struct zt_peer *p, 
 	root = n->is_root || p->is_root ? NULL : best_root(n, now_ms);
 	via_root = root ? zt_peer_root_path(root, now_ms) : NULL;
 	/* A direct path whose probe went unanswered is kept probing, but traffic
-	 * takes the relay meanwhile (if a root answers); that is the failover. */
-	if (path && (!via_root || !zt_path_suspect(path, now_ms))) {
+	 * takes the relay meanwhile (if a root answers); that is the failover.
+	 * So does a path the peer itself stopped using: it reached us through
+	 * the relay more recently than over the path. */
+	if (path && (!via_root || (!zt_path_suspect(path, now_ms) && path->last_rx_ms >= p->last_relayed_rx_ms))) {
 		path->last_tx_ms = now_ms;
 		return &path->ep;
 	}
@@ -451,6 +453,7 @@ static void learn_direct(struct zt_node *n, struct zt_peer *p, const struct zt_e
 	p->last_rx_ms = now_ms;
 	p->rx_packets++;
 	if (!direct) {
+		p->last_relayed_rx_ms = now_ms;
 		suspect_quiet_paths(n, p, now_ms);
 		return;
 	}
@@ -1200,16 +1203,18 @@ uint64_t zt_node_tick(struct zt_node *n, uint64_t now_ms)
 
 /* ---------- API ---------- */
 
-int zt_node_echo(struct zt_node *n, uint64_t peer, uint32_t id, uint64_t now_ms)
+int zt_node_echo(struct zt_node *n, uint64_t peer, uint32_t id, const uint8_t *payload, size_t len,
+		 uint64_t now_ms)
 {
-	uint8_t body[12];
+	uint8_t body[12 + ZT_ECHO_MAX_PAYLOAD];
 	struct zt_wr w;
 
-	if (peer == n->id.address)
+	if (peer == n->id.address || len > ZT_ECHO_MAX_PAYLOAD)
 		return ZT_EINVAL;
 	zt_wr_init(&w, body, sizeof(body));
 	zt_wr_be32(&w, id);
 	zt_wr_be64(&w, now_ms);
+	zt_wr_bytes(&w, payload, len);
 	return zt_node_send(n, peer, ZT_VERB_ECHO, body, w.len, now_ms);
 }
 

@@ -103,8 +103,10 @@ void zt_node_set_local_endpoints(struct zt_node *n, const struct zt_endpoint *ep
 /* Run timers; returns the time the node next wants a tick. */
 uint64_t zt_node_tick(struct zt_node *n, uint64_t now_ms);
 
-/* Send an echo request to a peer (sets up the session if needed). */
-int zt_node_echo(struct zt_node *n, uint64_t peer, uint32_t id, uint64_t now_ms);
+/* Send an echo request to a peer (sets up the session if needed), carrying
+ * up to ZT_ECHO_MAX_PAYLOAD bytes of payload that the peer echoes back. */
+int zt_node_echo(struct zt_node *n, uint64_t peer, uint32_t id, const uint8_t *payload, size_t len,
+		 uint64_t now_ms);
 
 /* Send a message (verb + payload) to a peer over its session; queued while it sets up. */
 int zt_node_send(struct zt_node *n, uint64_t peer, uint8_t verb, const uint8_t *payload, size_t len,

@@ -49,6 +49,7 @@ struct zt_peer {
 
 	uint64_t created_ms;
 	uint64_t last_rx_ms;        /* any authenticated packet */
+	uint64_t last_relayed_rx_ms;/* authenticated packet that came through a root */
 	uint64_t last_tx_ms;        /* any packet sent */
 	uint64_t last_data_rx_ms;   /* non-keepalive message received */
 	uint64_t last_data_tx_ms;   /* non-keepalive message sent */

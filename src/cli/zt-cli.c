@@ -35,8 +35,12 @@ static const char usage_text[] =
 	"    peers                 every peer: address, role, link (DIRECT or RELAY), latency,\n"
 	"                          paths (* marks the preferred one), last heard, session age,\n"
 	"                          and why a relayed peer is not direct\n"
-	"    ping [-c N] ADDRESS   end-to-end echo over the encrypted session (default N = 4),\n"
-	"                          one line per reply with the round-trip time and DIRECT/RELAY\n"
+	"    ping [-c N] [-i SECONDS] [-W SECONDS] [-s BYTES] ADDRESS\n"
+	"                          end-to-end echo over the encrypted session (default 4 echoes,\n"
+	"                          1 s apart, no payload; -s adds up to 1024 bytes of the text\n"
+	"                          \"ZT-ECHO-PAYLOAD-\" repeated), one line per reply with the\n"
+	"                          round-trip time and whether it came DIRECT or via RELAY;\n"
+	"                          -W sets how long to wait for each reply (default 5 s)\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 success; 1 the command failed (ztd unreachable, API error, no ping reply);\n"
@@ -175,24 +179,29 @@ static void sleep_ms(long ms)
 }
 
 /* One echo: start it, then poll its state (bounded by ztd's own 5 s timeout). */
-static int ping_once(struct zt_api_client *c, const char *address, int seq, json_t *results)
+static int ping_once(struct zt_api_client *c, const char *address, int size, long wait_ms, int seq,
+		     json_t *results)
 {
-	char path[64];
+	char path[96];
 	json_t *r = NULL;
 	long long id;
 
-	snprintf(path, sizeof(path), "/ping/%s", address);
+	snprintf(path, sizeof(path), "/ping/%s?size=%d", address, size);
 	if (request(c, "POST", path, &r))
 		return -1;
 	id = json_integer_value(json_object_get(r, "id"));
 	json_decref(r);
 	snprintf(path, sizeof(path), "/ping/%lld", id);
-	for (int tries = 0; tries < 600; tries++) {
+	for (long waited = 0; waited < 6000; waited += 10) {
 		const char *state;
 		sleep_ms(10);
 		if (request(c, "GET", path, &r))
 			return -1;
 		state = str(r, "state");
+		if (strcmp(state, "pending") == 0 && waited + 10 >= wait_ms) {
+			json_object_set_new(r, "state", json_string("timeout"));
+			state = "timeout";
+		}
 		if (strcmp(state, "pending") != 0) {
 			bool ok = strcmp(state, "replied") == 0;
 			if (json_out)
@@ -201,7 +210,7 @@ static int ping_once(struct zt_api_client *c, const char *address, int seq, json
 				printf("reply from %s: seq=%d time=%lld ms via %s\n", address, seq,
 				       (long long)json_integer_value(json_object_get(r, "rtt_ms")), str(r, "link"));
 			else
-				printf("no reply from %s: seq=%d (timed out after 5 s)\n", address, seq);
+				printf("no reply from %s: seq=%d (timed out after %ld ms)\n", address, seq, wait_ms);
 			json_decref(r);
 			return ok ? 1 : 0;
 		}
@@ -212,29 +221,52 @@ static int ping_once(struct zt_api_client *c, const char *address, int seq, json
 
 static int cmd_ping(struct zt_api_client *c, int argc, char **argv)
 {
-	int count = 4, got = 0, opt;
+	int count = 4, got = 0, opt, size = 0;
+	long interval_ms = 1000, wait_ms = 5000;
 	json_t *results = json_array();
+	double secs;
 	char *end;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, "+c:")) != -1) {
-		if (opt != 'c')
-			usage_error("ping: usage: ping [-c N] ADDRESS");
-		count = (int)strtol(optarg, &end, 10);
-		if (*end || count < 1 || count > 10000)
-			usage_error("ping: -c wants a count from 1 to 10000");
+	while ((opt = getopt(argc, argv, "+c:i:s:W:")) != -1) {
+		switch (opt) {
+		case 'c':
+			count = (int)strtol(optarg, &end, 10);
+			if (*end || count < 1 || count > 10000)
+				usage_error("ping: -c wants a count from 1 to 10000");
+			break;
+		case 'i':
+			secs = strtod(optarg, &end);
+			if (*end || secs < 0.01 || secs > 60)
+				usage_error("ping: -i wants an interval from 0.01 to 60 seconds");
+			interval_ms = (long)(secs * 1000);
+			break;
+		case 'W':
+			secs = strtod(optarg, &end);
+			if (*end || secs < 0.01 || secs > 5)
+				usage_error("ping: -W wants a reply timeout from 0.01 to 5 seconds");
+			wait_ms = (long)(secs * 1000);
+			break;
+		case 's':
+			size = (int)strtol(optarg, &end, 10);
+			if (*end || size < 0 || size > 1024)
+				usage_error("ping: -s wants a payload size from 0 to 1024 bytes");
+			break;
+		default:
+			usage_error("ping: usage: ping [-c N] [-i SECONDS] [-W SECONDS] [-s BYTES] ADDRESS");
+		}
 	}
 	if (optind != argc - 1)
-		usage_error("ping: usage: ping [-c N] ADDRESS");
+		usage_error("ping: usage: ping [-c N] [-i SECONDS] [-W SECONDS] [-s BYTES] ADDRESS");
 	for (int i = 1; i <= count; i++) {
-		int r = ping_once(c, argv[optind], i, results);
+		int r = ping_once(c, argv[optind], size, wait_ms, i, results);
 		if (r < 0) {
 			json_decref(results);
 			return 1;
 		}
 		got += r;
 		if (i < count)
-			sleep_ms(1000);
+			sleep_ms(interval_ms);
 	}
 	if (json_out)
 		print_json(results);

@@ -167,6 +167,22 @@ static int h_ping_start(void *ctx, const struct zt_http_req *req, struct zt_http
 		zt_http_resp_error(resp, 400, "address", "that is this node's own address");
 		return 0;
 	}
+	size_t size = 0;
+	const char *size_text = zt_http_req_query(req, "size");
+	uint8_t payload[ZT_ECHO_MAX_PAYLOAD];
+
+	if (size_text) {
+		char *end;
+		unsigned long v = strtoul(size_text, &end, 10);
+		if (*end || v > ZT_ECHO_MAX_PAYLOAD) {
+			zt_http_resp_error(resp, 400, "size", "payload size must be 0..%d bytes", ZT_ECHO_MAX_PAYLOAD);
+			return 0;
+		}
+		size = v;
+	}
+	/* A recognizable pattern: captures can check that it never crosses the wire in clear. */
+	for (size_t i = 0; i < size; i++)
+		payload[i] = (uint8_t)"ZT-ECHO-PAYLOAD-"[i % 16];
 	p = ping_slot(d);
 	if (!p) {
 		zt_http_resp_error(resp, 429, NULL, "too many pings in flight (%d)", ZTD_MAX_PINGS);
@@ -177,7 +193,7 @@ static int h_ping_start(void *ctx, const struct zt_http_req *req, struct zt_http
 	p->peer = address;
 	p->sent_ms = now;
 	p->state = ZTD_PING_PENDING;
-	err = zt_node_echo(d->node, address, p->id, now);
+	err = zt_node_echo(d->node, address, p->id, payload, size, now);
 	zt_udp_flush(d->txq);
 	if (err < 0 && err != ZT_EAGAIN) {
 		p->state = ZTD_PING_FREE;

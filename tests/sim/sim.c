@@ -645,7 +645,7 @@ bool sim_echo(struct sim *s, struct sim_node *a, struct sim_node *b, uint64_t ti
 	uint64_t before = a->echo_replies, direct = a->echo_direct, deadline = s->now + timeout_ms;
 	uint32_t id = (uint32_t)sim_rand(s);
 
-	zt_node_echo(a->node, b->id.address, id, s->now);
+	zt_node_echo(a->node, b->id.address, id, NULL, 0, s->now);
 	while (s->now < deadline) {
 		sim_run_for(s, 10);
 		if (a->echo_replies > before && a->last_echo_id == id) {

@@ -22,7 +22,7 @@ static uint64_t time_to_direct(struct sim *s, struct sim_node *a, struct sim_nod
 		if (sim_link(s, a, b) == ZT_LINK_DIRECT && sim_link(s, b, a) == ZT_LINK_DIRECT)
 			return sim_now(s) - start;
 		/* keep a little traffic flowing, as an application would */
-		zt_node_echo(a->node, b->id.address, 1, sim_now(s));
+		zt_node_echo(a->node, b->id.address, 1, NULL, 0, sim_now(s));
 		sim_run_for(s, 100);
 	}
 	return 0;
@@ -259,7 +259,7 @@ START_TEST(test_200_nodes_mixed_nats)
 			continue;
 		ok++;
 		for (int k = 0; k < 30 && sim_link(s, a, b) != ZT_LINK_DIRECT; k++) {
-			zt_node_echo(a->node, b->id.address, 2, sim_now(s));
+			zt_node_echo(a->node, b->id.address, 2, NULL, 0, sim_now(s));
 			sim_run_for(s, 200);
 		}
 		direct += sim_link(s, a, b) == ZT_LINK_DIRECT;

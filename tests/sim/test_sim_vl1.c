@@ -68,7 +68,7 @@ START_TEST(test_rekey_under_continuous_traffic_loses_nothing)
 	start = a->echo_replies;
 	/* 10 minutes of virtual time, an echo every 50 ms: spans 4+ rekeys. */
 	for (int i = 0; i < 12000; i++) {
-		zt_node_echo(a->node, b->id.address, (uint32_t)i, sim_now(s));
+		zt_node_echo(a->node, b->id.address, (uint32_t)i, NULL, 0, sim_now(s));
 		sent++;
 		sim_run_for(s, 50);
 	}
@@ -152,7 +152,7 @@ START_TEST(test_hostile_packets_dropped_and_counted)
 	cap.dst = b->id.address;
 	ck_assert(sim_echo(s, a, b, 5000, NULL));
 	sim_set_tap(s, capture_data, &cap);
-	zt_node_echo(a->node, b->id.address, 77, sim_now(s));
+	zt_node_echo(a->node, b->id.address, 77, NULL, 0, sim_now(s));
 	sim_run_for(s, 100);
 	sim_set_tap(s, NULL, NULL);
 	ck_assert(cap.have);
