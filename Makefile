@@ -20,13 +20,14 @@ REL_FLAGS := -O2
 # Debian packages the build, the tests, the lab and the demo need.
 DEB_PKGS := build-essential pkg-config libssl-dev libpcap-dev liblwip-dev libconfig-dev check \
 	libsubunit-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev \
-	iproute2 iptables tcpdump iperf3 python3 procps psmisc
+	iproute2 iptables tcpdump iperf3 python3 procps psmisc dnsmasq-base busybox conntrack
 
 # Rooms (see ARCHITECTURE.md): what goes into which archive.
 CORE_SRC    := $(wildcard src/*.c) $(wildcard rules/*.c)
 OS_SRC      := $(wildcard osdep/*.c) $(wildcard tap/*.c)
 CTRL_SRC    := $(wildcard controller/*.c)
 SERVICE_SRC := $(wildcard src/service/*.c)
+SERVICE_LIB := $(filter-out src/service/ztd.c,$(SERVICE_SRC))
 CLI_COMMON  := $(filter-out src/cli/zt-%.c,$(wildcard src/cli/*.c))
 CLI_MAINS   := $(wildcard src/cli/zt-*.c)
 PROGRAMS    := ztd $(notdir $(CLI_MAINS:.c=))
@@ -71,13 +72,17 @@ $(O)/$(1)/libztctl.a: $$(addprefix $(O)/$(1)/,$$(CTRL_SRC:.c=.o))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
 
+$(O)/$(1)/libztsvc.a: $$(addprefix $(O)/$(1)/,$$(SERVICE_LIB:.c=.o))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+
 $(O)/$(1)/libztcli.a: $$(addprefix $(O)/$(1)/,$$(CLI_COMMON:.c=.o))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
 
 $(1)_ARCHIVES := $(O)/$(1)/libztctl.a $(O)/$(1)/libztos.a $(O)/$(1)/libztcore.a
 
-$(O)/$(1)/bin/ztd: $$(addprefix $(O)/$(1)/,$$(SERVICE_SRC:.c=.o)) $$($(1)_ARCHIVES)
+$(O)/$(1)/bin/ztd: $(O)/$(1)/src/service/ztd.o $(O)/$(1)/libztsvc.a $$($(1)_ARCHIVES)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $(2) -o $$@ $$^ $$(LIBS)
 
@@ -92,7 +97,7 @@ $(eval $(call flavour,san,$(SAN_FLAGS)))
 san: $(addprefix $(O)/san/bin/,$(PROGRAMS))
 
 # ---- tests (always sanitized) ----
-SAN_ARCHIVES := $(O)/san/libztcli.a $(san_ARCHIVES)
+SAN_ARCHIVES := $(O)/san/libztsvc.a $(O)/san/libztcli.a $(san_ARCHIVES)
 
 $(O)/san/tests/unit/%: $(O)/san/tests/unit/%.o $(SAN_ARCHIVES)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)

@@ -15,7 +15,8 @@
 #define ZT_TAG_BYTES 16
 #define ZT_AEAD_NONCE_BYTES 12
 
-/* X25519: pub from a 32-byte private scalar; DH refuses an all-zero result. */
+/* X25519: pub from a 32-byte private scalar; DH refuses an all-zero result
+ * (a low-order peer key) with ZT_EINVAL and leaves shared zeroed. */
 int zt_x25519_public(uint8_t pub[32], const uint8_t priv[32]);
 int zt_x25519(uint8_t shared[32], const uint8_t priv[32], const uint8_t peer_pub[32]);
 
@@ -24,15 +25,19 @@ int zt_ed25519_public(uint8_t pub[32], const uint8_t priv[32]);
 int zt_ed25519_sign(uint8_t sig[64], const uint8_t priv[32], const void *msg, size_t len);
 bool zt_ed25519_verify(const uint8_t pub[32], const void *msg, size_t len, const uint8_t sig[64]);
 
-/* SHA-256 and HMAC-SHA256 (the handshake's hash and KDF). */
+/* SHA-256 and HMAC-SHA256 (the handshake's hash and KDF). out may alias an
+ * input. These cannot fail short of OpenSSL failing to allocate, in which
+ * case they log and abort() rather than hand back an unset digest. */
 void zt_sha256(uint8_t out[32], const void *in, size_t len);
 void zt_sha256_2(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen);
 void zt_hmac_sha256(uint8_t out[32], const void *key, size_t keylen, const void *in, size_t len);
 
-/* HKDF as the Noise spec defines it (RFC 5869 with salt = chaining key, n outputs of 32 bytes, n in 1..3). */
+/* HKDF as the Noise spec defines it (RFC 5869 with salt = chaining key, n outputs of 32 bytes, n in 1..3).
+ * Any output may be NULL (skipped) or alias ck. */
 void zt_hkdf(uint8_t *out1, uint8_t *out2, uint8_t *out3, const uint8_t ck[32], const void *ikm, size_t ikm_len);
 
-/* scrypt (memory hard); used for address derivation. */
+/* scrypt (memory hard); used for address derivation. n a power of two >= 2,
+ * r, p >= 1; ZT_ETOOBIG above 1 GiB of working memory. */
 int zt_scrypt(uint8_t *out, size_t out_len, const void *pass, size_t pass_len, const void *salt,
 	      size_t salt_len, uint64_t n, uint32_t r, uint32_t p);
 
@@ -55,7 +60,8 @@ int zt_aead_new(struct zt_aead **out, int cipher, const uint8_t key[32]);
 void zt_aead_free(struct zt_aead *a); /* wipes the key schedule */
 int zt_aead_seal(struct zt_aead *a, uint64_t counter, const void *aad, size_t aad_len, const void *pt,
 		 size_t len, uint8_t *out);
-/* in holds ciphertext + tag (len includes the tag); out gets len - ZT_TAG_BYTES bytes. */
+/* in holds ciphertext + tag (len includes the tag); out gets len - ZT_TAG_BYTES bytes.
+ * ZT_ETRUNC if len < ZT_TAG_BYTES; ZT_EAUTH on a bad tag, with out zeroed. */
 int zt_aead_open(struct zt_aead *a, uint64_t counter, const void *aad, size_t aad_len, const void *in,
 		 size_t len, uint8_t *out);
 

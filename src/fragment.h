@@ -31,7 +31,11 @@ void zt_reasm_free(struct zt_reasm *r);
  * Add one fragment of packet (src, packet_id). index < count <= ZT_FRAG_MAX_COUNT.
  * Returns 0 with *out and *out_len set when the packet is complete (the bytes stay
  * valid until the next call on r), ZT_EAGAIN when more fragments are needed,
- * or a negative error when the fragment was refused.
+ * or a negative error when the fragment was refused: ZT_EINVAL (bad index or
+ * count, count disagreeing with earlier fragments, empty), ZT_EEXIST (duplicate
+ * index), ZT_ETOOBIG (total over ZT_REASM_MAX_BYTES), ZT_ERATE (the source
+ * already holds ZT_REASM_PER_SOURCE slots). The returned bytes may be modified
+ * in place (opening a DATA packet there is fine).
  */
 int zt_reasm_add(struct zt_reasm *r, uint64_t src, uint32_t packet_id, unsigned index, unsigned count,
 		 const uint8_t *data, size_t len, uint64_t now_ms, const uint8_t **out, size_t *out_len);

@@ -1283,6 +1283,8 @@ int zt_node_new(struct zt_node **out, const struct zt_node_config *cfg, const st
 	}
 	for (unsigned i = 0; !err && i < cfg->n_roots; i++)
 		err = add_root(n, &cfg->roots[i], now_ms);
+	if (!err && n->is_root)
+		err = zt_mcast_dir_new(&n->mdir, ZT_ROOT_MCAST_MAX);
 	if (err) {
 		zt_node_free(n);
 		return err;
@@ -1305,6 +1307,7 @@ void zt_node_free(struct zt_node *n)
 	for (unsigned i = 0; i < ZT_PENDING_SLOTS; i++)
 		free(n->pending[i].msg);
 	zt_reasm_free(n->reasm);
+	zt_mcast_dir_free(n->mdir);
 	free(n->tx_buf);
 	free(n->msg_buf);
 	zt_wipe(&n->noise, sizeof(n->noise));
@@ -1409,6 +1412,47 @@ static void fill_info(const struct zt_node *n, struct zt_peer *p, uint64_t now_m
 		q->last_rx_ms = p->paths[i].last_rx_ms;
 		q->latency_ms = p->paths[i].latency_ms;
 	}
+}
+
+int zt_node_peer_identity(const struct zt_node *n, uint64_t address, struct zt_identity *out)
+{
+	struct zt_peer *p = zt_node_find_peer(n, address);
+
+	if (address == n->id.address) {
+		zt_identity_public(out, &n->id);
+		return 0;
+	}
+	if (!p || p->ident != ZT_IDENT_KNOWN)
+		return ZT_ENOENT;
+	zt_identity_public(out, &p->id);
+	return 0;
+}
+
+void zt_node_want_identity(struct zt_node *n, uint64_t address, uint64_t now_ms)
+{
+	struct zt_peer *p;
+
+	if (address == n->id.address)
+		return;
+	p = zt_node_get_peer(n, address, now_ms);
+	if (p && p->ident != ZT_IDENT_KNOWN)
+		ask_whois(n, p, now_ms);
+}
+
+unsigned zt_node_roots(const struct zt_node *n, uint64_t *out, unsigned max)
+{
+	unsigned count = 0;
+
+	for (unsigned i = 0; i < n->n_roots && count < max; i++)
+		out[count++] = n->roots[i]->address;
+	return count;
+}
+
+uint64_t zt_node_best_root(struct zt_node *n, uint64_t now_ms)
+{
+	struct zt_peer *r = best_root(n, now_ms);
+
+	return r ? r->address : 0;
 }
 
 size_t zt_node_peers(const struct zt_node *n, uint64_t now_ms, struct zt_peer_info *out, size_t max)

@@ -120,6 +120,15 @@ bool zt_node_online(const struct zt_node *n, uint64_t now_ms);
 /* Our address as the best root last saw it; false if none yet. */
 bool zt_node_observed(const struct zt_node *n, struct zt_endpoint *out);
 
+/* A peer's validated public identity, if known (learned in a handshake or WHOIS). */
+int zt_node_peer_identity(const struct zt_node *n, uint64_t address, struct zt_identity *out);
+/* Ask roots for a peer's identity (e.g. a controller's) if not known yet. */
+void zt_node_want_identity(struct zt_node *n, uint64_t address, uint64_t now_ms);
+/* Addresses of the configured roots (for VL2's multicast directory). */
+unsigned zt_node_roots(const struct zt_node *n, uint64_t *out, unsigned max);
+/* Best root that answers, 0 if none. */
+uint64_t zt_node_best_root(struct zt_node *n, uint64_t now_ms);
+
 size_t zt_node_peers(const struct zt_node *n, uint64_t now_ms, struct zt_peer_info *out, size_t max);
 int zt_node_peer(const struct zt_node *n, uint64_t address, uint64_t now_ms, struct zt_peer_info *out);
 void zt_node_get_stats(const struct zt_node *n, struct zt_node_stats *st);

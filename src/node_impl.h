@@ -6,6 +6,7 @@
 #define ZT_NODE_IMPL_H
 
 #include "fragment.h"
+#include "multicast.h"
 #include "node.h"
 #include "packet.h"
 #include "peer.h"
@@ -48,6 +49,7 @@ struct zt_node {
 	unsigned n_roots;
 
 	struct zt_reasm *reasm;
+	struct zt_mcast_dir *mdir; /* roots only */
 	struct zt_pending pending[ZT_PENDING_SLOTS];
 	uint8_t *tx_buf;  /* one sealed packet */
 	uint8_t *msg_buf; /* one message being built */

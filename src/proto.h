@@ -94,7 +94,38 @@ enum zt_verb {
 	ZT_VERB_PATH_PROBE = 0x09,
 	ZT_VERB_PATH_PROBE_OK = 0x0a,
 	ZT_VERB_VL2_MIN = 0x20, /* 0x20.. VL2 verbs, handed to the network layer */
+	ZT_VERB_NETCONF_REQUEST = 0x20,
+	ZT_VERB_NETCONF = 0x21,
+	ZT_VERB_COM = 0x22,
+	ZT_VERB_COM_REQUEST = 0x23,
+	ZT_VERB_FRAME = 0x24,
+	ZT_VERB_EXT_FRAME = 0x25,
+	ZT_VERB_MULTICAST_LIKE = 0x26,   /* member -> root: subscriptions */
+	ZT_VERB_MULTICAST_GATHER = 0x27, /* member -> root: who subscribes to a group */
+	ZT_VERB_MULTICAST_GATHER_OK = 0x28,
+	ZT_VERB_REVOCATION = 0x29,
 };
+
+/* ---- VL2 (PROTOCOL.md "Virtual Ethernet") ---- */
+#define ZT_MAX_NETWORKS 32                 /* networks one node can join */
+#define ZT_NETCONF_CHUNK_BYTES 4096        /* signed configs travel in chunks of this size */
+#define ZT_NETCONF_RETRY_MS 2000           /* config request retry while waiting */
+#define ZT_NETCONF_REFRESH_MS 60000        /* re-request while OK (pushes make it faster) */
+#define ZT_COM_RESEND_MS 120000            /* resend our certificate to a peer this often */
+#define ZT_COM_REQUEST_MS 1000             /* ask a peer for its certificate at most this often */
+#define ZT_MCAST_LIKE_MS 60000             /* re-announce subscriptions to roots */
+#define ZT_MCAST_EXPIRE_MS 180000          /* roots forget subscriptions not renewed */
+#define ZT_MCAST_GATHER_MS 10000           /* a gathered subscriber list is reused this long */
+#define ZT_MCAST_GATHER_MAX 256            /* addresses in one GATHER_OK */
+#define ZT_ROOT_MCAST_MAX 65536            /* subscriptions a root keeps */
+#define ZT_MCAST_RATE_PER_SEC 1000         /* multicast frames accepted per source per second */
+#define ZT_MCAST_RATE_BURST 2000
+#define ZT_NET_MEMBERS_MAX 4096            /* peers a network tracks certificates for */
+#define ZT_NET_MACS_MAX 4096               /* MACs learned behind bridges */
+#define ZT_NET_MAC_AGE_MS 300000           /* a learned MAC is forgotten after 5 minutes */
+#define ZT_NET_GROUPS_MAX 256              /* our own subscriptions per network */
+#define ZT_NET_QUEUE 64                    /* frames waiting for a certificate or a gather */
+#define ZT_NET_QUEUE_MS 3000
 
 #define ZT_ECHO_MAX_PAYLOAD 1024
 

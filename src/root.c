@@ -132,6 +132,51 @@ static void answer_whois(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd,
 	}
 }
 
+static void answer_like(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd, uint64_t now_ms)
+{
+	uint64_t nwid = zt_rd_be64(rd);
+	unsigned count = zt_rd_be16(rd);
+	const uint8_t *groups = count <= ZT_NET_GROUPS_MAX ? zt_rd_ref(rd, (size_t)count * 10) : NULL;
+
+	if (rd->err || !groups) {
+		n->st.drop_bad_message++;
+		return;
+	}
+	zt_mcast_dir_set(n->mdir, nwid, p->address, groups, count, now_ms);
+}
+
+static void answer_gather(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd, uint64_t now_ms)
+{
+	uint64_t members[ZT_MCAST_GATHER_MAX], bridges[ZT_MCAST_GATHER_MAX];
+	uint8_t body[8 + 10 + 4 + 2 * ZT_MCAST_GATHER_MAX * ZT_ADDR_BYTES];
+	uint64_t nwid = zt_rd_be64(rd);
+	uint8_t mac[6];
+	uint32_t adi;
+	unsigned nm, nb;
+	struct zt_wr w;
+
+	zt_rd_bytes(rd, mac, 6);
+	adi = zt_rd_be32(rd);
+	if (rd->err) {
+		n->st.drop_bad_message++;
+		return;
+	}
+	nm = zt_mcast_dir_gather(n->mdir, nwid, mac, adi, now_ms, members, ZT_MCAST_GATHER_MAX, bridges,
+				 ZT_MCAST_GATHER_MAX, &nb);
+	zt_wr_init(&w, body, sizeof(body));
+	zt_wr_be64(&w, nwid);
+	zt_wr_bytes(&w, mac, 6);
+	zt_wr_be32(&w, adi);
+	zt_wr_be16(&w, (uint16_t)nm);
+	zt_wr_be16(&w, (uint16_t)nb);
+	for (unsigned i = 0; i < nm; i++)
+		zt_wr_beN(&w, members[i], ZT_ADDR_BYTES);
+	for (unsigned i = 0; i < nb; i++)
+		zt_wr_beN(&w, bridges[i], ZT_ADDR_BYTES);
+	if (!w.err)
+		zt_node_send(n, p->address, ZT_VERB_MULTICAST_GATHER_OK, body, w.len, now_ms);
+}
+
 bool zt_root_handle(struct zt_node *n, struct zt_peer *p, const struct zt_endpoint *from, bool direct, uint8_t verb,
 		    struct zt_rd *rd, uint64_t now_ms)
 {
@@ -142,6 +187,12 @@ bool zt_root_handle(struct zt_node *n, struct zt_peer *p, const struct zt_endpoi
 		return true;
 	case ZT_VERB_WHOIS:
 		answer_whois(n, p, rd, now_ms);
+		return true;
+	case ZT_VERB_MULTICAST_LIKE:
+		answer_like(n, p, rd, now_ms);
+		return true;
+	case ZT_VERB_MULTICAST_GATHER:
+		answer_gather(n, p, rd, now_ms);
 		return true;
 	}
 	return false;

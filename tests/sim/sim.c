@@ -441,8 +441,32 @@ static void sim_vl2_cb(void *ctx, uint64_t peer, uint8_t verb, const uint8_t *da
 {
 	struct sim_node *n = ctx;
 
-	(void)peer, (void)verb, (void)data, (void)len, (void)now_ms;
 	n->vl2_rx++;
+	if (n->vl2)
+		zt_vl2_message(n->vl2, peer, verb, data, len, now_ms);
+}
+
+static void sim_deliver_cb(void *ctx, uint64_t nwid, const uint8_t *frame, size_t len)
+{
+	struct sim_node *n = ctx;
+
+	(void)nwid;
+	n->frames_rx++;
+	n->last_frame_len = ZT_MIN(len, sizeof(n->last_frame));
+	memcpy(n->last_frame, frame, n->last_frame_len);
+}
+
+static void sim_changed_cb(void *ctx, uint64_t nwid)
+{
+	(void)ctx, (void)nwid;
+}
+
+static int sim_controller_cb(void *ctx, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,
+			     struct zt_vl2_answer *ans)
+{
+	struct sim_node *n = ctx;
+
+	return n->controller ? n->controller(n, nwid, member, now_ms, ans) : ZT_ENOENT;
 }
 
 /* ---------- public ---------- */
@@ -468,6 +492,7 @@ struct sim *sim_new(const struct sim_cfg *cfg)
 void sim_free(struct sim *s)
 {
 	for (unsigned i = 0; i < s->n_nodes; i++) {
+		zt_vl2_free(s->nodes[i]->vl2);
 		zt_node_free(s->nodes[i]->node);
 		zt_identity_wipe(&s->nodes[i]->id);
 		free(s->nodes[i]);
@@ -543,6 +568,16 @@ int sim_start(struct sim *s)
 			return err;
 		}
 		zt_node_set_local_endpoints(n->node, &n->ep, 1);
+		if (!n->is_root) {
+			struct zt_vl2_callbacks vcb = {
+				.ctx = n,
+				.deliver = sim_deliver_cb,
+				.changed = sim_changed_cb,
+				.controller_request = sim_controller_cb,
+			};
+			if (zt_vl2_new(&n->vl2, n->node, &vcb) < 0)
+				return ZT_ENOMEM;
+		}
 		/* Stagger first ticks so 200 nodes do not start in lockstep. */
 		n->next_tick_ms = s->now + sim_rand(s) % 500;
 		heap_push(s, (struct sim_event){.at = n->next_tick_ms, .node = (int)i});
@@ -559,6 +594,8 @@ void sim_run_until(struct sim *s, uint64_t t_ms)
 		if (ev.node >= 0) {
 			struct sim_node *n = s->nodes[ev.node];
 			uint64_t next = n->down ? s->now + 100 : zt_node_tick(n->node, s->now);
+			if (n->vl2 && !n->down)
+				zt_vl2_tick(n->vl2, s->now);
 			n->next_tick_ms = next > s->now ? next : s->now + 1;
 			heap_push(s, (struct sim_event){.at = n->next_tick_ms, .node = ev.node});
 			continue;

@@ -7,6 +7,7 @@
 #ifndef ZT_SIM_H
 #define ZT_SIM_H
 
+#include "network.h"
 #include "node.h"
 
 #define SIM_MAX_NODES 512
@@ -38,6 +39,15 @@ struct sim_node {
 	uint64_t last_rtt_ms;
 	uint32_t last_echo_id;
 	uint64_t vl2_rx;
+	/* VL2 */
+	struct zt_vl2 *vl2;
+	uint64_t frames_rx;
+	uint8_t last_frame[2048];
+	size_t last_frame_len;
+	/* controller role for tests: decides per member */
+	int (*controller)(struct sim_node *self, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,
+			  struct zt_vl2_answer *ans);
+	void *controller_ctx;
 };
 
 struct sim_cfg {
