@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 O       ?= build
 
-PKGS     := libcrypto libconfig jansson libmicrohttpd libcurl libpcap sqlite3
+PKGS     := libcrypto libconfig jansson libmicrohttpd libcurl libpcap sqlite3 libmnl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LWIP_CFLAGS := -I/usr/include/lwip -Iext/lwip
@@ -19,8 +19,8 @@ REL_FLAGS := -O2
 
 # Debian packages the build, the tests, the lab and the demo need.
 DEB_PKGS := build-essential pkg-config libssl-dev libpcap-dev liblwip-dev libconfig-dev check \
-	libsubunit-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev \
-	iproute2 iptables tcpdump iperf3 python3 procps psmisc dnsmasq-base busybox conntrack
+	libsubunit-dev libmnl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev \
+	iproute2 iptables tcpdump iperf3 python3 procps psmisc dnsmasq-base busybox conntrack iputils-ping
 
 # Rooms (see ARCHITECTURE.md): what goes into which archive.
 CORE_SRC    := $(wildcard src/*.c) $(wildcard rules/*.c)

@@ -3,6 +3,8 @@
  * ping. Everything goes through the local HTTP API; -j prints its JSON.
  */
 #include "cli/api.h"
+#include "cli/ctlcmd.h"
+#include "cli/netcmd.h"
 #include "cli/table.h"
 
 #include <getopt.h>
@@ -41,6 +43,21 @@ static const char usage_text[] =
 	"                          \"ZT-ECHO-PAYLOAD-\" repeated), one line per reply with the\n"
 	"                          round-trip time and whether it came DIRECT or via RELAY;\n"
 	"                          -W sets how long to wait for each reply (default 5 s)\n"
+	"    networks              joined networks: id, name, status and reason, interface, MAC,\n"
+	"                          addresses, bridge flag, members seen\n"
+	"    join [--ifname NAME] [-w SECONDS] NWID   join a network (as zt-join)\n"
+	"    leave NWID            leave a network (as zt-leave)\n"
+	"    bridge NWID IFNAME    attach the NIC IFNAME to the network through libpcap (capture\n"
+	"                          and inject; no kernel bridge needed). The controller must mark\n"
+	"                          this member as a bridge. The other way: put the TAP and the NIC\n"
+	"                          in a Linux bridge yourself (see README.md).\n"
+	"    controller network create [NAME] | list | show NWID | set NWID KEY VALUE... | delete NWID\n"
+	"    controller member list NWID | show NWID ADDR | authorize NWID ADDR |\n"
+	"                      deauthorize NWID ADDR | delete NWID ADDR | set NWID ADDR KEY VALUE...\n"
+	"                          manage a controller's networks and members (ztd --controller).\n"
+	"                          VALUE is JSON if it parses as JSON, else a string; shorthands:\n"
+	"                          'set NWID hook URL SECRET' sets the network's web hook,\n"
+	"                          'set NWID rules-file FILE' sets rules_source from a file\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 success; 1 the command failed (ztd unreachable, API error, no ping reply);\n"
@@ -276,6 +293,30 @@ static int cmd_ping(struct zt_api_client *c, int argc, char **argv)
 	return got > 0 ? 0 : 1;
 }
 
+static int cmd_join(struct zt_api_client *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"ifname", required_argument, NULL, 'I'}, {NULL, 0, NULL, 0}};
+	const char *ifname = NULL;
+	int opt, wait_s = 0;
+	char *end;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+w:", longopts, NULL)) != -1) {
+		if (opt == 'I') {
+			ifname = optarg;
+		} else if (opt == 'w') {
+			wait_s = (int)strtol(optarg, &end, 10);
+			if (*end || wait_s < 0 || wait_s > 3600)
+				usage_error("join: -w wants seconds from 0 to 3600");
+		} else {
+			usage_error("join: usage: join [--ifname NAME] [-w SECONDS] NWID");
+		}
+	}
+	if (optind != argc - 1)
+		usage_error("join: usage: join [--ifname NAME] [-w SECONDS] NWID");
+	return zt_netcmd_join(c, argv[optind], ifname, wait_s, json_out);
+}
+
 int main(int argc, char **argv)
 {
 	struct zt_api_opts opts = {0};
@@ -299,8 +340,9 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "info") && strcmp(cmd, "peers") && strcmp(cmd, "ping"))
-		usage_error("unknown command (info, peers, ping)");
+	if (strcmp(cmd, "info") && strcmp(cmd, "peers") && strcmp(cmd, "ping") && strcmp(cmd, "networks") &&
+	    strcmp(cmd, "join") && strcmp(cmd, "leave") && strcmp(cmd, "bridge") && strcmp(cmd, "controller"))
+		usage_error("unknown command (info, peers, ping, networks, join, leave, bridge, controller)");
 	if (zt_api_init(&client, &opts) < 0) {
 		fprintf(stderr, "zt-cli: %s\n", zt_api_error(&client));
 		return 1;
@@ -309,8 +351,20 @@ int main(int argc, char **argv)
 		rc = cmd_info(&client);
 	else if (strcmp(cmd, "peers") == 0)
 		rc = cmd_peers(&client);
+	else if (strcmp(cmd, "networks") == 0)
+		rc = zt_netcmd_list(&client, json_out);
+	else if (strcmp(cmd, "join") == 0)
+		rc = cmd_join(&client, argc - optind, argv + optind);
+	else if (strcmp(cmd, "leave") == 0)
+		rc = argc - optind == 2 ? zt_netcmd_leave(&client, argv[optind + 1], json_out) : 2;
+	else if (strcmp(cmd, "bridge") == 0)
+		rc = argc - optind == 3 ? zt_netcmd_bridge(&client, argv[optind + 1], argv[optind + 2], json_out) : 2;
+	else if (strcmp(cmd, "controller") == 0)
+		rc = zt_ctlcmd(&client, argc - optind - 1, argv + optind + 1, json_out);
 	else
 		rc = cmd_ping(&client, argc - optind, argv + optind);
+	if (rc == 2)
+		fprintf(stderr, "zt-cli: bad usage of '%s'; try 'zt-cli -h'\n", cmd);
 	zt_api_free(&client);
 	return rc;
 }

@@ -129,6 +129,14 @@ static void cb_echo(void *ctx, uint64_t peer, uint32_t id, uint64_t rtt_ms, enum
 	ztd_ping_reply(ctx, peer, id, rtt_ms, link);
 }
 
+static void cb_vl2(void *ctx, uint64_t peer, uint8_t verb, const uint8_t *data, size_t len, uint64_t now_ms)
+{
+	struct ztd *d = ctx;
+
+	if (d->vl2)
+		zt_vl2_message(d->vl2, peer, verb, data, len, now_ms);
+}
+
 static const char *const own_ifaces[] = {"zt", NULL};
 
 static bool cb_path_allowed(void *ctx, const struct zt_endpoint *ep)
@@ -171,6 +179,8 @@ static void on_tick(void *ctx, uint64_t now_ms)
 	if (now_ms >= d->next_local_refresh_ms)
 		refresh_local_endpoints(d, now_ms);
 	next = zt_node_tick(d->node, now_ms);
+	if (d->vl2)
+		ztd_networks_tick(d, now_ms);
 	for (unsigned i = 0; i < ZTD_MAX_PINGS; i++) {
 		struct ztd_ping *p = &d->pings[i];
 		if (p->state == ZTD_PING_PENDING && now_ms - p->sent_ms >= ZTD_PING_TIMEOUT_MS)
@@ -311,6 +321,7 @@ static int start_node(struct ztd *d)
 		.send = cb_send,
 		.random = zt_os_random,
 		.echo_reply = cb_echo,
+		.vl2_message = cb_vl2,
 		.path_allowed = cb_path_allowed,
 	};
 	uint64_t now = zt_os_now_ms();
@@ -370,6 +381,9 @@ static void shutdown_all(struct ztd *d)
 	if (d->txq && d->udp.fd > 0)
 		zt_udp_flush(d->txq);
 	zt_httpd_free(d->httpd);
+	if (d->vl2)
+		ztd_networks_stop(d);
+	ztd_controller_stop(d);
 	zt_node_free(d->node);
 	if (d->udp.fd > 0)
 		zt_udp_close(&d->udp);
@@ -416,6 +430,12 @@ int main(int argc, char **argv)
 		err = start_node(&d);
 	if (!err)
 		err = ztd_api_node_register(&d);
+	if (!err)
+		err = ztd_controller_start(&d);
+	if (!err)
+		err = ztd_networks_start(&d);
+	if (!err)
+		err = ztd_api_networks_register(&d);
 	if (!err)
 		err = write_port_file(&d);
 	if (err) {

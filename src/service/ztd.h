@@ -5,7 +5,10 @@
 #ifndef ZT_SERVICE_ZTD_H
 #define ZT_SERVICE_ZTD_H
 
+#include "controller/controller.h"
+#include "network.h"
 #include "node.h"
+#include "tap/port.h"
 #include "osdep/loop.h"
 #include "osdep/udp.h"
 #include "service/config.h"
@@ -31,6 +34,31 @@ struct ztd_ping {
 	enum zt_link link;
 };
 
+#define ZTD_PORT_POLL_MS 1000 /* re-read a port's multicast groups and addresses */
+#define ZTD_CTL_MEMBERS 4096  /* members the controller role pushes to */
+
+struct ztd_net {
+	uint64_t nwid; /* 0: free slot */
+	char ifname[ZT_PORT_NAME_MAX];    /* wanted (--ifname) or derived */
+	char bridge_if[ZT_PORT_NAME_MAX]; /* NIC attached with libpcap, "" none */
+	struct zt_port *port;
+	struct zt_port *bridge;
+	struct zt_port_prefix addrs[ZT_NETCONF_IPS_MAX];
+	unsigned n_addrs;
+	struct zt_port_prefix routes[ZT_NETCONF_ROUTES_MAX];
+	struct zt_port_ip vias[ZT_NETCONF_ROUTES_MAX];
+	bool via_set[ZT_NETCONF_ROUTES_MAX];
+	unsigned n_routes;
+	bool up;
+	uint64_t next_poll_ms;
+};
+
+struct ztd_ctl_member {
+	uint64_t nwid;
+	uint64_t member;
+	uint64_t last_ms;
+};
+
 struct ztd {
 	struct ztd_config cfg;
 	struct zt_identity id;
@@ -46,7 +74,29 @@ struct ztd {
 	struct ztd_ping pings[ZTD_MAX_PINGS];
 	uint32_t next_ping_id;
 	char token[ZT_HTTP_TOKEN_MAX + 1];
+
+	/* VL2 */
+	struct zt_vl2 *vl2;
+	struct ztd_net nets[ZT_MAX_NETWORKS];
+	struct zt_port_frame frames[ZT_PORT_BATCH_MAX];
+
+	/* controller role */
+	struct zt_ctl *ctl;
+	struct zt_ctl_answer *ctl_answer;
+	struct ztd_ctl_member *ctl_members;
 };
+
+/* networks.c: VL2 glue (ports, configs, persistence, the /network API). */
+int ztd_networks_start(struct ztd *d);
+void ztd_networks_stop(struct ztd *d);
+void ztd_networks_tick(struct ztd *d, uint64_t now_ms);
+int ztd_api_networks_register(struct ztd *d);
+
+/* controller_glue.c: the controller role inside ztd. */
+int ztd_controller_start(struct ztd *d);
+void ztd_controller_stop(struct ztd *d);
+int ztd_controller_answer(struct ztd *d, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,
+			  struct zt_vl2_answer *ans);
 
 /* api_node.c: the VL1 part of the local API (status, peers, ping). */
 int ztd_api_node_register(struct ztd *d);

@@ -17,8 +17,8 @@ zt__home() { echo "$LAB_DIR/zt-$1"; }
 zt__wait_api() {
 	local node=$1 home
 	home=$(zt__home "$node")
-	lab_wait 15 lab_exec "$node" "$ZT_BIN/zt-cli" -H "$home" -j info >/dev/null ||
-		{ echo "zt: ztd in $node did not come up; its log:" >&2; lab_log "ztd-$node" >&2; return 1; }
+	lab_wait 15 lab_exec "$node" "$ZT_BIN/zt-cli" -H "$home" -j info >/dev/null 2>&1 ||
+		{ echo "zt: ztd in $node did not come up; its log:" >&2; cat "$(lab_log "ztd-$node")" >&2; return 1; }
 }
 
 zt_root() {
@@ -76,3 +76,45 @@ zt_now_ms() { date +%s%3N; }
 zt_online() {
 	zt_cli "$1" -j info | grep -q '"online": true'
 }
+
+# zt_controller NODE: ztd --root-less controller in NODE (uses roots.conf)
+zt_controller() {
+	local node=$1 home
+	home=$(zt__home "$node")
+	shift
+	mkdir -p "$home"
+	cp "$LAB_DIR/roots.conf" "$home/ztd.conf"
+	lab_bg "$node" "ztd-$node" "$ZT_BIN/ztd" -H "$home" --controller "$@" || return 1
+	zt__wait_api "$node"
+}
+
+# zt_network_create CTL_NODE NAME POOL_START POOL_END SUBNET -> prints the network ID
+zt_network_create() {
+	local node=$1 name=$2 start=$3 end=$4 subnet=$5 id
+	id=$(zt_cli "$node" -j controller network create "$name" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || return 1
+	zt_cli "$node" -j controller network set "$id" \
+		ipv4_pools "[{\"start\":\"$start\",\"end\":\"$end\"}]" \
+		routes "[{\"target\":\"$subnet\",\"via\":null}]" >/dev/null || return 1
+	echo "$id"
+}
+
+# zt_net_field NODE NWID FIELD: a field of `zt-cli -j networks` for NWID
+zt_net_field() {
+	zt_cli "$1" -j networks | python3 -c '
+import json, sys
+for n in json.load(sys.stdin):
+    if n["id"] == sys.argv[1]:
+        v = n.get(sys.argv[2])
+        print(json.dumps(v) if isinstance(v, (list, dict)) else v)
+        break
+else:
+    print("NONE")' "$2" "$3"
+}
+
+# zt_net_ip NODE NWID: the node's first assigned IPv4 address (without prefix)
+zt_net_ip() {
+	zt_net_field "$1" "$2" addresses | python3 -c 'import json,sys; a=[x for x in json.load(sys.stdin) if ":" not in x]; print(a[0].split("/")[0] if a else "")'
+}
+
+zt_net_ok() { [ "$(zt_net_field "$1" "$2" status)" = OK ]; }
+zt_net_reason_has() { zt_net_field "$1" "$2" reason | grep -q "$3"; }
