@@ -78,6 +78,17 @@ struct zt_network {
 	struct zt_revocation revocations[NET_REVOCATIONS];
 	unsigned n_revocations;
 
+	/* rules: evaluated on every frame sent and received */
+	struct zt_rules *rules;
+	struct zt_rules_counter *counters; /* ZT_RULES_MAX_RULES + 1 */
+	bool have_rules;
+	bool rules_broken; /* the controller sent a program we cannot load: fail closed */
+	uint32_t caps_bits;
+	char (*trace)[ZT_NET_TRACE_LINE];
+	uint64_t trace_seq;   /* lines written so far */
+	unsigned trace_budget;
+	uint64_t trace_until_ms;
+
 	struct zt_mcast_group groups[ZT_NET_GROUPS_MAX];
 	unsigned n_groups;
 	bool groups_dirty;
@@ -93,6 +104,7 @@ struct zt_vl2 {
 	uint8_t *buf;     /* building one message */
 	uint8_t *frame;   /* rebuilding one frame */
 	uint8_t *conf_out;/* controller: a signed config being sent */
+	uint64_t rng;     /* xorshift state for the rules' random match, seeded once */
 };
 
 /* ---------- naming ---------- */
@@ -265,17 +277,188 @@ static void flush_member_queue(struct zt_vl2 *v, struct zt_network *net, uint64_
 	}
 }
 
+/* EXT_FRAME flags: a copy made by a tee or watch rule (delivered, never re-copied). */
+#define EXT_FLAG_COPY 0x01
+#define EXT_FLAG_INBOUND 0x02 /* watch: the frame was being received, not sent */
+
 /* EXT_FRAME: nwid, flags, the whole Ethernet frame. */
-static size_t build_ext_frame(struct zt_vl2 *v, uint64_t nwid, const uint8_t *frame, size_t len)
+static size_t build_ext_frame_flags(struct zt_vl2 *v, uint64_t nwid, uint8_t flags, const uint8_t *frame,
+				    size_t len)
 {
 	struct zt_wr w;
 
 	zt_wr_init(&w, v->buf, ZT_MAX_MESSAGE_BYTES);
 	zt_wr_u8(&w, ZT_VERB_EXT_FRAME);
 	zt_wr_be64(&w, nwid);
-	zt_wr_u8(&w, 0);
+	zt_wr_u8(&w, flags);
 	zt_wr_bytes(&w, frame, len);
 	return w.err ? 0 : w.len;
+}
+
+static size_t build_ext_frame(struct zt_vl2 *v, uint64_t nwid, const uint8_t *frame, size_t len)
+{
+	return build_ext_frame_flags(v, nwid, 0, frame, len);
+}
+
+/* ---------- rules ---------- */
+
+static uint32_t next_random(struct zt_vl2 *v)
+{
+	v->rng ^= v->rng << 13;
+	v->rng ^= v->rng >> 7;
+	v->rng ^= v->rng << 17;
+	return (uint32_t)(v->rng >> 11);
+}
+
+static void load_rules(struct zt_network *net)
+{
+	struct zt_rules_error err;
+
+	net->have_rules = false;
+	net->rules_broken = false;
+	net->caps_bits = 0;
+	memset(net->counters, 0, (ZT_RULES_MAX_RULES + 1) * sizeof(net->counters[0]));
+	if (!net->conf->rules_len)
+		return;
+	if (zt_rules_load(net->rules, net->conf->rules, net->conf->rules_len, &err) < 0) {
+		zt_log(ZT_LOG_ERROR, "network %016llx: the controller's rules do not load (%s): dropping all frames",
+		       (unsigned long long)net->nwid, err.msg);
+		net->rules_broken = true;
+		return;
+	}
+	for (unsigned i = 0; i < net->conf->n_caps; i++) {
+		int c = zt_rules_cap_find(net->rules, net->conf->caps[i].name);
+		if (c >= 0 && c < 32)
+			net->caps_bits |= 1u << c;
+	}
+	net->have_rules = true;
+}
+
+static void trace_line(struct zt_network *net, const struct zt_rules_meta *meta, const uint8_t *frame, size_t len,
+		       const struct zt_rules_result *res, uint64_t now_ms)
+{
+	char *line;
+
+	if (!net->trace_budget || now_ms >= net->trace_until_ms)
+		return;
+	net->trace_budget--;
+	line = net->trace[net->trace_seq % ZT_NET_TRACE_LINES];
+	if (zt_rules_explain(net->rules, meta, frame, len, res, line, ZT_NET_TRACE_LINE) < 0)
+		snprintf(line, ZT_NET_TRACE_LINE, "%s frame: rule %d decided %s", meta->dir ? "in" : "out", res->rule,
+			 res->verdict == ZT_RULES_ACCEPT ? "accept" : "drop");
+	net->trace_seq++;
+}
+
+static void own_tags(const struct zt_network *net, struct zt_rules_tag *out, unsigned *count)
+{
+	*count = ZT_MIN(net->conf->n_tags, ZT_RULES_MAX_TAGS);
+	for (unsigned i = 0; i < *count; i++) {
+		out[i].id = net->conf->tags[i].id;
+		out[i].value = net->conf->tags[i].value;
+	}
+}
+
+/*
+ * Run the network's rules on a frame. We know our own tags and capabilities
+ * (from our signed config); a remote member's are not carried yet, so they
+ * count as absent.
+ */
+static bool rules_pass(struct zt_vl2 *v, struct zt_network *net, enum zt_rules_dir dir, uint64_t src,
+		       uint64_t dst, bool sender_bridge, const uint8_t *frame, size_t len,
+		       struct zt_rules_result *res, uint64_t now_ms)
+{
+	struct zt_rules_meta meta;
+
+	memset(res, 0, sizeof(*res));
+	if (net->rules_broken)
+		return false;
+	if (!net->have_rules)
+		return true;
+	memset(&meta, 0, sizeof(meta));
+	meta.src_member = src;
+	meta.dst_member = dst;
+	meta.dir = dir;
+	meta.sender_is_bridge = sender_bridge;
+	meta.random = next_random(v);
+	if (dir == ZT_RULES_OUTBOUND) {
+		meta.caps = net->caps_bits;
+		own_tags(net, meta.sender_tags, &meta.sender_tag_count);
+	} else {
+		own_tags(net, meta.receiver_tags, &meta.receiver_tag_count);
+	}
+	zt_rules_eval(net->rules, &meta, frame, len, net->counters, res);
+	trace_line(net, &meta, frame, len, res, now_ms);
+	return res->verdict == ZT_RULES_ACCEPT;
+}
+
+static void send_to_member(struct zt_vl2 *v, struct zt_network *net, uint64_t member, const uint8_t *msg,
+			   size_t len, uint64_t now_ms);
+
+/* tee and watch copies go out as flagged EXT_FRAMEs. */
+static void rules_side_copies(struct zt_vl2 *v, struct zt_network *net, const struct zt_rules_result *res,
+			      const uint8_t *frame, size_t len, uint64_t now_ms)
+{
+	uint8_t *copy = NULL;
+
+	for (unsigned i = 0; i < res->side_count; i++) {
+		const struct zt_rules_side *sd = &res->side[i];
+		uint8_t flags = EXT_FLAG_COPY;
+		size_t mlen;
+
+		if (sd->target == self(v) || !sd->target)
+			continue;
+		if (sd->action == ZT_RULES_ACT_WATCH && sd->dir == ZT_RULES_INBOUND)
+			flags |= EXT_FLAG_INBOUND;
+		mlen = build_ext_frame_flags(v, net->nwid, flags, frame, len);
+		if (!mlen)
+			continue;
+		if (!copy) {
+			copy = malloc(ZT_MAX_MESSAGE_BYTES);
+			if (!copy)
+				return;
+		}
+		memcpy(copy, v->buf, mlen);
+		send_to_member(v, net, sd->target, copy, mlen, now_ms);
+		net->st.rules_copies++;
+	}
+	free(copy);
+}
+
+int zt_vl2_rules(const struct zt_vl2 *v, uint64_t nwid, const struct zt_rules **prog,
+		 const struct zt_rules_counter **counters)
+{
+	const struct zt_network *net = net_find(v, nwid);
+
+	if (!net)
+		return ZT_ENOENT;
+	*prog = net->have_rules ? net->rules : NULL;
+	*counters = net->have_rules ? net->counters : NULL;
+	return 0;
+}
+
+int zt_vl2_trace_start(struct zt_vl2 *v, uint64_t nwid, unsigned max_lines, uint64_t until_ms)
+{
+	struct zt_network *net = net_find(v, nwid);
+
+	if (!net)
+		return ZT_ENOENT;
+	net->trace_budget = ZT_MIN(max_lines, (unsigned)ZT_NET_TRACE_LINES);
+	net->trace_until_ms = until_ms;
+	return 0;
+}
+
+int zt_vl2_trace_read(const struct zt_vl2 *v, uint64_t nwid, uint64_t after,
+		      void (*fn)(void *ctx, uint64_t seq, const char *line), void *ctx)
+{
+	const struct zt_network *net = net_find(v, nwid);
+	uint64_t first;
+
+	if (!net)
+		return ZT_ENOENT;
+	first = net->trace_seq > ZT_NET_TRACE_LINES ? net->trace_seq - ZT_NET_TRACE_LINES : 0;
+	for (uint64_t s = ZT_MAX(first, after); s < net->trace_seq; s++)
+		fn(ctx, s + 1, net->trace[s % ZT_NET_TRACE_LINES]);
+	return 0;
 }
 
 /* ---------- multicast ---------- */
@@ -519,11 +702,36 @@ static struct net_mac *mac_find(struct zt_network *net, const uint8_t mac[6], ui
 	return oldest;
 }
 
+/* Outbound rules: false if the frame must not go out as addressed (dropped or redirected). */
+static bool outbound_rules(struct zt_vl2 *v, struct zt_network *net, uint64_t dst, const uint8_t *frame, size_t len,
+			   uint64_t now_ms)
+{
+	struct zt_rules_result res;
+	bool pass = rules_pass(v, net, ZT_RULES_OUTBOUND, self(v), dst, net->conf->bridge, frame, len, &res, now_ms);
+
+	if (res.side_count)
+		rules_side_copies(v, net, &res, frame, len, now_ms);
+	if (!pass) {
+		net->st.drop_rules_out++;
+		return false;
+	}
+	if (res.redirect_to && res.redirect_to != dst && res.redirect_to != self(v)) {
+		size_t mlen = build_ext_frame(v, net->nwid, frame, len);
+		net->st.rules_redirects++;
+		if (mlen) {
+			memcpy(v->frame, v->buf, mlen);
+			send_to_member(v, net, res.redirect_to, v->frame, mlen, now_ms);
+		}
+		return false;
+	}
+	return true;
+}
+
 void zt_vl2_frame_from_port(struct zt_vl2 *v, uint64_t nwid, const uint8_t *frame, size_t len, uint64_t now_ms)
 {
 	struct zt_network *net = net_find(v, nwid);
 	struct zt_mcast_group g;
-	struct net_mac *learned;
+	struct net_mac *learned = NULL;
 	uint64_t member;
 	size_t mlen;
 
@@ -540,6 +748,8 @@ void zt_vl2_frame_from_port(struct zt_vl2 *v, uint64_t nwid, const uint8_t *fram
 	if (frame[0] & 1) {
 		if (memcmp(frame, bcast_mac, 6) == 0 && !net->conf->enable_broadcast)
 			return;
+		if (!outbound_rules(v, net, 0, frame, len, now_ms))
+			return;
 		group_of(net, frame, len, &g);
 		multicast_send(v, net, &g, frame, len, now_ms);
 		return;
@@ -547,7 +757,18 @@ void zt_vl2_frame_from_port(struct zt_vl2 *v, uint64_t nwid, const uint8_t *fram
 	member = zt_vl2_mac_member(frame, nwid);
 	if (member == self(v))
 		return;
-	if (member && memcmp(frame + 6, net->mac, 6) == 0) {
+	if (!member) {
+		learned = mac_find(net, frame, now_ms, false);
+		member = learned ? learned->bridge : 0;
+	}
+	if (!outbound_rules(v, net, member, frame, len, now_ms))
+		return;
+	if (!member) {
+		/* Unknown unicast goes to the bridges only. */
+		multicast_send(v, net, &wildcard_group, frame, len, now_ms);
+		return;
+	}
+	if (!learned && memcmp(frame + 6, net->mac, 6) == 0) {
 		/* Compact FRAME: both MACs are derivable. */
 		struct zt_wr w;
 		zt_wr_init(&w, v->frame, ZT_MAX_MESSAGE_BYTES);
@@ -557,16 +778,6 @@ void zt_vl2_frame_from_port(struct zt_vl2 *v, uint64_t nwid, const uint8_t *fram
 		if (!w.err)
 			send_to_member(v, net, member, v->frame, w.len, now_ms);
 		return;
-	}
-	if (!member) {
-		learned = mac_find(net, frame, now_ms, false);
-		if (!learned) {
-			/* Unknown unicast goes to the bridges only. */
-			multicast_send(v, net, &wildcard_group, frame, len, now_ms);
-			net->st.drop_unknown_unicast += 0;
-			return;
-		}
-		member = learned->bridge;
 	}
 	mlen = build_ext_frame(v, nwid, frame, len);
 	if (!mlen)
@@ -612,9 +823,34 @@ static struct net_member *admit(struct zt_vl2 *v, struct zt_network *net, uint64
 	return m;
 }
 
-static void deliver(struct zt_vl2 *v, struct zt_network *net, struct net_member *m, const uint8_t *frame,
-		    size_t len, uint64_t now_ms)
+static void deliver(struct zt_vl2 *v, struct zt_network *net, struct net_member *m, uint8_t flags,
+		    const uint8_t *frame, size_t len, uint64_t now_ms)
 {
+	struct zt_rules_result res;
+
+	if (!(flags & EXT_FLAG_COPY)) {
+		bool pass = rules_pass(v, net, ZT_RULES_INBOUND, m->address, (frame[0] & 1) ? 0 : self(v),
+				       (m->com.flags & ZT_COM_FLAG_BRIDGE) != 0, frame, len, &res, now_ms);
+		if (res.side_count)
+			rules_side_copies(v, net, &res, frame, len, now_ms);
+		if (!pass) {
+			net->st.drop_rules_in++;
+			return;
+		}
+		if (res.redirect_to && res.redirect_to != self(v)) {
+			struct zt_rules_result copy = {.side_count = 1};
+			copy.side[0] = (struct zt_rules_side){res.redirect_to, 0, ZT_RULES_ACT_TEE, ZT_RULES_INBOUND};
+			rules_side_copies(v, net, &copy, frame, len, now_ms);
+			net->st.rules_redirects++;
+			return;
+		}
+	} else if (memcmp(frame, net->mac, 6) != 0) {
+		/* A tee/watch copy is for this port even though it is addressed elsewhere. */
+		net->st.rx_frames++;
+		net->st.rx_bytes += len;
+		v->cb.deliver(v->cb.ctx, net->nwid, frame, len);
+		return;
+	}
 	if (frame[0] & 1) {
 		if (!mcast_rate_ok(m, now_ms)) {
 			net->st.drop_rate++;
@@ -646,19 +882,19 @@ static void handle_frame(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint
 	memcpy(v->frame, net->mac, 6);
 	zt_vl2_member_mac(v->frame + 6, peer, nwid);
 	memcpy(v->frame + 12, rest, n);
-	deliver(v, net, m, v->frame, n + 12, now_ms);
+	deliver(v, net, m, 0, v->frame, n + 12, now_ms);
 }
 
 static void handle_ext_frame(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
 {
 	uint64_t nwid = zt_rd_be64(rd);
 	struct zt_network *net = net_find(v, nwid);
-	uint8_t peer_mac[6];
+	uint8_t peer_mac[6], flags;
 	struct net_member *m;
 	const uint8_t *frame;
 	size_t len;
 
-	zt_rd_u8(rd); /* flags */
+	flags = zt_rd_u8(rd);
 	len = rd->left;
 	frame = zt_rd_ref(rd, len);
 	if (!net || rd->err || len < ETH_HDR)
@@ -679,7 +915,7 @@ static void handle_ext_frame(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, 
 			e->last_ms = now_ms;
 		}
 	}
-	deliver(v, net, m, frame, len, now_ms);
+	deliver(v, net, m, flags, frame, len, now_ms);
 }
 
 /* ---------- certificates and revocations ---------- */
@@ -822,6 +1058,7 @@ static void apply_conf(struct zt_vl2 *v, struct zt_network *net, const uint8_t *
 	net->have_conf = true;
 	net->awaiting_since_ms = 0;
 	zt_com_encode(&nc->com, net->com_bytes);
+	load_rules(net);
 	/* Peers' certificates are re-checked against our new one as they come. */
 	for (unsigned i = 0; i < ZT_NET_MEMBERS_MAX; i++) {
 		struct net_member *m = &net->members[i];
@@ -1060,6 +1297,9 @@ static void net_free(struct zt_network *net)
 	free(net->members);
 	free(net->macs);
 	free(net->gathers);
+	free(net->rules);
+	free(net->counters);
+	free(net->trace);
 	free(net);
 }
 
@@ -1086,7 +1326,11 @@ int zt_vl2_join(struct zt_vl2 *v, uint64_t nwid, uint64_t now_ms)
 	net->members = calloc(ZT_NET_MEMBERS_MAX, sizeof(*net->members));
 	net->macs = calloc(ZT_NET_MACS_MAX, sizeof(*net->macs));
 	net->gathers = calloc(NET_GATHERS, sizeof(*net->gathers));
-	bool ok = net->conf && net->scratch && net->chunks && net->members && net->macs && net->gathers;
+	net->rules = malloc(sizeof(*net->rules));
+	net->counters = calloc(ZT_RULES_MAX_RULES + 1, sizeof(*net->counters));
+	net->trace = calloc(ZT_NET_TRACE_LINES, sizeof(*net->trace));
+	bool ok = net->conf && net->scratch && net->chunks && net->members && net->macs && net->gathers &&
+		  net->rules && net->counters && net->trace;
 	for (unsigned i = 0; ok && i < ZT_NET_QUEUE; i++)
 		ok = (net->queue[i].msg = malloc(ZT_MAX_MESSAGE_BYTES)) != NULL;
 	if (!ok) {
@@ -1157,6 +1401,8 @@ int zt_vl2_new(struct zt_vl2 **out, struct zt_node *node, const struct zt_vl2_ca
 	v->buf = malloc(ZT_MAX_MESSAGE_BYTES);
 	v->frame = malloc(ZT_MAX_MESSAGE_BYTES);
 	v->conf_out = malloc(ZT_NETCONF_MAX_BYTES);
+	zt_node_random(node, &v->rng, sizeof(v->rng));
+	v->rng |= 1;
 	if (!v->buf || !v->frame || !v->conf_out) {
 		zt_vl2_free(v);
 		return ZT_ENOMEM;

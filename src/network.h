@@ -9,6 +9,7 @@
 
 #include "netconf.h"
 #include "node.h"
+#include "rules/rules.h"
 
 struct zt_vl2;
 
@@ -57,7 +58,12 @@ struct zt_net_stats {
 	uint64_t tx_multicast, rx_multicast, multicast_limited;
 	uint64_t drop_no_com, drop_bad_com, drop_foreign_mac, drop_not_member, drop_rate, drop_queue, drop_malformed;
 	uint64_t drop_unknown_unicast;
+	uint64_t drop_rules_out, drop_rules_in, rules_copies, rules_redirects;
 };
+
+#define ZT_NET_TRACE_LINES 256   /* trace lines kept per network */
+#define ZT_NET_TRACE_LINE 320    /* bytes per trace line */
+#define ZT_NET_TRACE_MAX_MS 60000 /* a trace runs at most this long */
 
 struct zt_net_info {
 	uint64_t nwid;
@@ -93,6 +99,15 @@ void zt_vl2_controller_push(struct zt_vl2 *v, uint64_t nwid, uint64_t member, ui
 /* Controller role: send a signed revocation to these members. */
 void zt_vl2_controller_revoke(struct zt_vl2 *v, const struct zt_revocation *rev, const uint64_t *members,
 			      unsigned n, uint64_t now_ms);
+
+/* Rules: the loaded program and its per-rule counters (NULL without rules). */
+int zt_vl2_rules(const struct zt_vl2 *v, uint64_t nwid, const struct zt_rules **prog,
+		 const struct zt_rules_counter **counters);
+/* Trace the next max_lines rule decisions (both directions) until until_ms. */
+int zt_vl2_trace_start(struct zt_vl2 *v, uint64_t nwid, unsigned max_lines, uint64_t until_ms);
+/* Trace lines with sequence number > after; fn is called for each, oldest first. */
+int zt_vl2_trace_read(const struct zt_vl2 *v, uint64_t nwid, uint64_t after,
+		      void (*fn)(void *ctx, uint64_t seq, const char *line), void *ctx);
 
 /* The member MAC of (address, network): locally administered, unicast. */
 void zt_vl2_member_mac(uint8_t mac[6], uint64_t address, uint64_t nwid);

@@ -1439,6 +1439,11 @@ void zt_node_want_identity(struct zt_node *n, uint64_t address, uint64_t now_ms)
 		ask_whois(n, p, now_ms);
 }
 
+void zt_node_random(struct zt_node *n, void *buf, size_t len)
+{
+	n->cb.random(n->cb.ctx, buf, len);
+}
+
 unsigned zt_node_roots(const struct zt_node *n, uint64_t *out, unsigned max)
 {
 	unsigned count = 0;

@@ -124,6 +124,8 @@ bool zt_node_observed(const struct zt_node *n, struct zt_endpoint *out);
 int zt_node_peer_identity(const struct zt_node *n, uint64_t address, struct zt_identity *out);
 /* Ask roots for a peer's identity (e.g. a controller's) if not known yet. */
 void zt_node_want_identity(struct zt_node *n, uint64_t address, uint64_t now_ms);
+/* Random bytes from the host's source (set-up time use; not per packet). */
+void zt_node_random(struct zt_node *n, void *buf, size_t len);
 /* Addresses of the configured roots (for VL2's multicast directory). */
 unsigned zt_node_roots(const struct zt_node *n, uint64_t *out, unsigned max);
 /* Best root that answers, 0 if none. */

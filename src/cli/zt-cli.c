@@ -51,6 +51,11 @@ static const char usage_text[] =
 	"                          and inject; no kernel bridge needed). The controller must mark\n"
 	"                          this member as a bridge. The other way: put the TAP and the NIC\n"
 	"                          in a Linux bridge yourself (see README.md).\n"
+	"    rules NWID            the network's rules as text, each with its counters\n"
+	"                          (frames matched inbound/outbound) and default drops\n"
+	"    rules trace [-n LINES] [-t SECONDS] NWID\n"
+	"                          show, for live frames, which rule decided and why (direction,\n"
+	"                          frame summary, rule line); bounded (default 20 lines, 10 s)\n"
 	"    controller network create [NAME] | list | show NWID | set NWID KEY VALUE... | delete NWID\n"
 	"    controller member list NWID | show NWID ADDR | authorize NWID ADDR |\n"
 	"                      deauthorize NWID ADDR | delete NWID ADDR | set NWID ADDR KEY VALUE...\n"
@@ -293,6 +298,106 @@ static int cmd_ping(struct zt_api_client *c, int argc, char **argv)
 	return got > 0 ? 0 : 1;
 }
 
+static int rules_show(struct zt_api_client *c, const char *nwid)
+{
+	static const char *const headers[] = {"line", "rule", "in", "out"};
+	struct zt_table *t;
+	json_t *r = NULL, *rule;
+	char path[96];
+	size_t i;
+
+	snprintf(path, sizeof(path), "/network/%s/rules", nwid);
+	if (request(c, "GET", path, &r))
+		return 1;
+	if (json_out) {
+		print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	if (!json_is_true(json_object_get(r, "has_rules"))) {
+		printf("%s: no rules set: every frame is accepted\n", nwid);
+		json_decref(r);
+		return 0;
+	}
+	if (zt_table_new(&t, 4, headers) < 0) {
+		json_decref(r);
+		return 1;
+	}
+	json_array_foreach(json_object_get(r, "rules"), i, rule) {
+		char line[16], in[24], out[24];
+		snprintf(line, sizeof(line), "%lld", (long long)json_integer_value(json_object_get(rule, "line")));
+		snprintf(in, sizeof(in), "%lld", (long long)json_integer_value(json_object_get(rule, "inbound")));
+		snprintf(out, sizeof(out), "%lld", (long long)json_integer_value(json_object_get(rule, "outbound")));
+		zt_table_row(t, line, str(rule, "text"), in, out);
+	}
+	zt_table_print(t, stdout);
+	zt_table_free(t);
+	printf("no rule matched (dropped): %lld in, %lld out\n",
+	       (long long)json_integer_value(json_object_get(json_object_get(r, "default_drop"), "inbound")),
+	       (long long)json_integer_value(json_object_get(json_object_get(r, "default_drop"), "outbound")));
+	json_decref(r);
+	return 0;
+}
+
+static int rules_trace(struct zt_api_client *c, int argc, char **argv)
+{
+	long lines = 20, secs = 10, after = 0, shown = 0, status = 0;
+	json_t *body, *r = NULL, *e;
+	char path[128], *end;
+	int opt;
+	size_t i;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+n:t:")) != -1) {
+		long *dst = opt == 'n' ? &lines : opt == 't' ? &secs : NULL;
+		if (!dst)
+			usage_error("rules trace: usage: rules trace [-n LINES] [-t SECONDS] NWID");
+		*dst = strtol(optarg, &end, 10);
+		if (*end || *dst < 1 || *dst > 256)
+			usage_error("rules trace: -n wants 1..256 lines, -t 1..60 seconds");
+	}
+	if (optind != argc - 1 || secs > 60)
+		usage_error("rules trace: usage: rules trace [-n LINES] [-t SECONDS] NWID");
+	snprintf(path, sizeof(path), "/network/%s/rules/trace", argv[optind]);
+	body = json_pack("{s:i, s:i}", "lines", (int)lines, "seconds", (int)secs);
+	if (zt_api_request(c, "POST", path, body, &status, &r) < 0) {
+		json_decref(body);
+		fprintf(stderr, "zt-cli: %s\n", zt_api_error(c));
+		return 1;
+	}
+	json_decref(body);
+	json_decref(r);
+	for (long waited = 0; waited < secs * 1000 && shown < lines; waited += 200) {
+		char get[160];
+		sleep_ms(200);
+		snprintf(get, sizeof(get), "%s?after=%ld", path, after);
+		if (request(c, "GET", get, &r))
+			return 1;
+		json_array_foreach(r, i, e) {
+			after = (long)json_integer_value(json_object_get(e, "seq"));
+			if (json_out)
+				print_json(e);
+			else
+				printf("%s\n", str(e, "line"));
+			shown++;
+		}
+		json_decref(r);
+	}
+	if (!json_out)
+		printf("--- %ld decision(s) traced\n", shown);
+	return 0;
+}
+
+static int cmd_rules(struct zt_api_client *c, int argc, char **argv)
+{
+	if (argc == 2)
+		return rules_show(c, argv[1]);
+	if (argc >= 3 && strcmp(argv[1], "trace") == 0)
+		return rules_trace(c, argc - 1, argv + 1);
+	usage_error("rules: usage: rules NWID | rules trace [-n LINES] [-t SECONDS] NWID");
+	return 2;
+}
+
 static int cmd_join(struct zt_api_client *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"ifname", required_argument, NULL, 'I'}, {NULL, 0, NULL, 0}};
@@ -341,8 +446,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "info") && strcmp(cmd, "peers") && strcmp(cmd, "ping") && strcmp(cmd, "networks") &&
-	    strcmp(cmd, "join") && strcmp(cmd, "leave") && strcmp(cmd, "bridge") && strcmp(cmd, "controller"))
-		usage_error("unknown command (info, peers, ping, networks, join, leave, bridge, controller)");
+	    strcmp(cmd, "join") && strcmp(cmd, "leave") && strcmp(cmd, "bridge") && strcmp(cmd, "controller") &&
+	    strcmp(cmd, "rules"))
+		usage_error("unknown command (info, peers, ping, networks, join, leave, bridge, rules, controller)");
 	if (zt_api_init(&client, &opts) < 0) {
 		fprintf(stderr, "zt-cli: %s\n", zt_api_error(&client));
 		return 1;
@@ -359,6 +465,8 @@ int main(int argc, char **argv)
 		rc = argc - optind == 2 ? zt_netcmd_leave(&client, argv[optind + 1], json_out) : 2;
 	else if (strcmp(cmd, "bridge") == 0)
 		rc = argc - optind == 3 ? zt_netcmd_bridge(&client, argv[optind + 1], argv[optind + 2], json_out) : 2;
+	else if (strcmp(cmd, "rules") == 0)
+		rc = cmd_rules(&client, argc - optind, argv + optind);
 	else if (strcmp(cmd, "controller") == 0)
 		rc = zt_ctlcmd(&client, argc - optind - 1, argv + optind + 1, json_out);
 	else

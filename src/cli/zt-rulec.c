@@ -160,7 +160,8 @@ static int compile_file(const char *path, uint8_t *blob, size_t *blob_len, struc
 
 static void print_summary(const char *path, const struct zt_rules *prog)
 {
-	printf("%s: %u rules (%u base", path, prog->rule_count, prog->base_count);
+	printf("%s: %u rule%s (%u base", path, prog->rule_count, prog->rule_count == 1 ? "" : "s",
+	       prog->base_count);
 	for (unsigned c = 0; c < prog->cap_count; c++)
 		printf(", %u in capability %s", prog->cap[c].count, prog->cap[c].name);
 	printf("), %u bytes, format v%d\n", prog->len, ZT_RULES_VERSION);

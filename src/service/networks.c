@@ -494,7 +494,10 @@ static json_t *network_json(struct ztd *d, const struct ztd_net *n)
 		      "bridged_interface", n->bridge_if[0] ? json_string(n->bridge_if) : json_null());
 	json_object_set_new(o, "revision", json_integer(ni.conf ? (json_int_t)ni.conf->revision : 0));
 	json_object_set_new(o, "stats",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "tx_frames",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "drop_rules_out",
+				      (json_int_t)ni.stats.drop_rules_out, "drop_rules_in",
+				      (json_int_t)ni.stats.drop_rules_in, "rules_copies", (json_int_t)ni.stats.rules_copies,
+				      "tx_frames",
 				      (json_int_t)ni.stats.tx_frames, "rx_frames", (json_int_t)ni.stats.rx_frames,
 				      "multicast_limited", (json_int_t)ni.stats.multicast_limited, "drop_no_com",
 				      (json_int_t)ni.stats.drop_no_com, "drop_bad_com",
@@ -642,6 +645,110 @@ static int h_bridge(void *ctx, const struct zt_http_req *req, struct zt_http_res
 	return 0;
 }
 
+/* GET /network/{nwid}/rules: decompiled text, and each rule with its line and counters. */
+static int h_rules(void *ctx, const struct zt_http_req *req, struct zt_http_resp *resp)
+{
+	struct ztd *d = ctx;
+	const struct zt_rules_counter *counters;
+	const struct zt_rules *prog;
+	json_t *rules, *o;
+	char *text;
+	size_t len;
+	uint64_t nwid;
+
+	if (!param_nwid(req, resp, &nwid))
+		return 0;
+	if (zt_vl2_rules(d->vl2, nwid, &prog, &counters) < 0) {
+		zt_http_resp_error(resp, 404, "nwid", "not joined");
+		return 0;
+	}
+	if (!prog) {
+		zt_http_resp_json(resp, 200, json_pack("{s:b, s:s, s:[]}", "has_rules", 0, "source",
+						       "# no rules: every frame is accepted\n", "rules"));
+		return 0;
+	}
+	text = malloc(ZT_RULES_MAX_TEXT);
+	if (!text || zt_rules_decompile(prog, text, ZT_RULES_MAX_TEXT, &len) < 0) {
+		free(text);
+		zt_http_resp_error(resp, 500, NULL, "cannot decompile the network's rules");
+		return 0;
+	}
+	rules = json_array();
+	for (unsigned i = 0; i < prog->rule_count; i++) {
+		char one[1024];
+		int cap = zt_rules_rule_cap(prog, i);
+		if (zt_rules_rule_text(prog, i, one, sizeof(one)) < 0)
+			snprintf(one, sizeof(one), "?");
+		json_array_append_new(rules, json_pack("{s:i, s:i, s:s, s:o, s:I, s:I}", "index", i, "line",
+						       (int)prog->rule_line[i], "text", one, "capability",
+						       cap >= 0 ? json_string(prog->cap[cap].name) : json_null(),
+						       "inbound", (json_int_t)counters[i].inbound, "outbound",
+						       (json_int_t)counters[i].outbound));
+	}
+	o = json_pack("{s:b, s:s#, s:o, s:{s:I, s:I}}", "has_rules", 1, "source", text, len, "rules", rules,
+		      "default_drop", "inbound", (json_int_t)counters[prog->rule_count].inbound, "outbound",
+		      (json_int_t)counters[prog->rule_count].outbound);
+	free(text);
+	zt_http_resp_json(resp, 200, o);
+	return 0;
+}
+
+/* POST /network/{nwid}/rules/trace {"lines": N, "seconds": S}: trace the next decisions. */
+static int h_trace_start(void *ctx, const struct zt_http_req *req, struct zt_http_resp *resp)
+{
+	struct ztd *d = ctx;
+	json_int_t lines = 100, secs = 30;
+	json_t *body = NULL;
+	uint64_t nwid;
+
+	if (!param_nwid(req, resp, &nwid))
+		return 0;
+	if (req->body_len > 0) {
+		if (zt_http_req_json(req, resp, &body) < 0)
+			return 0;
+		if (json_is_integer(json_object_get(body, "lines")))
+			lines = json_integer_value(json_object_get(body, "lines"));
+		if (json_is_integer(json_object_get(body, "seconds")))
+			secs = json_integer_value(json_object_get(body, "seconds"));
+		json_decref(body);
+	}
+	if (lines < 1 || lines > ZT_NET_TRACE_LINES || secs < 1 || secs > ZT_NET_TRACE_MAX_MS / 1000) {
+		zt_http_resp_error(resp, 400, "lines", "lines must be 1..%d and seconds 1..%d", ZT_NET_TRACE_LINES,
+				   ZT_NET_TRACE_MAX_MS / 1000);
+		return 0;
+	}
+	if (zt_vl2_trace_start(d->vl2, nwid, (unsigned)lines, zt_os_now_ms() + (uint64_t)secs * 1000) < 0) {
+		zt_http_resp_error(resp, 404, "nwid", "not joined");
+		return 0;
+	}
+	zt_http_resp_json(resp, 200, json_pack("{s:I, s:I}", "lines", lines, "seconds", secs));
+	return 0;
+}
+
+static void trace_collect(void *ctx, uint64_t seq, const char *line)
+{
+	json_array_append_new(ctx, json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "line", line));
+}
+
+static int h_trace_read(void *ctx, const struct zt_http_req *req, struct zt_http_resp *resp)
+{
+	struct ztd *d = ctx;
+	const char *after_text = zt_http_req_query(req, "after");
+	uint64_t nwid, after = after_text ? strtoull(after_text, NULL, 10) : 0;
+	json_t *arr;
+
+	if (!param_nwid(req, resp, &nwid))
+		return 0;
+	arr = json_array();
+	if (zt_vl2_trace_read(d->vl2, nwid, after, trace_collect, arr) < 0) {
+		json_decref(arr);
+		zt_http_resp_error(resp, 404, "nwid", "not joined");
+		return 0;
+	}
+	zt_http_resp_json(resp, 200, arr);
+	return 0;
+}
+
 int ztd_api_networks_register(struct ztd *d)
 {
 	int err = 0;
@@ -651,5 +758,8 @@ int ztd_api_networks_register(struct ztd *d)
 	err = err ? err : zt_httpd_route(d->httpd, "POST", "/network/{nwid}", h_join, d);
 	err = err ? err : zt_httpd_route(d->httpd, "DELETE", "/network/{nwid}", h_leave, d);
 	err = err ? err : zt_httpd_route(d->httpd, "POST", "/network/{nwid}/bridge", h_bridge, d);
+	err = err ? err : zt_httpd_route(d->httpd, "GET", "/network/{nwid}/rules", h_rules, d);
+	err = err ? err : zt_httpd_route(d->httpd, "POST", "/network/{nwid}/rules/trace", h_trace_start, d);
+	err = err ? err : zt_httpd_route(d->httpd, "GET", "/network/{nwid}/rules/trace", h_trace_read, d);
 	return err;
 }
