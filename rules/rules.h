@@ -159,6 +159,8 @@ int zt_rules_frame_summary(const void *frame, size_t len, char *out, size_t cap)
 int zt_rules_explain(const struct zt_rules *prog, const struct zt_rules_meta *meta,
 		     const void *frame, size_t len, const struct zt_rules_result *res,
 		     char *out, size_t cap);
+
+/* format.c: "accept", "drop", ... for an enum zt_rules_action value. */
 const char *zt_rules_action_name(int action);
 
 /* testcase.c: rules tests before deploying. One case per line, e.g.

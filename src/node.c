@@ -447,7 +447,7 @@ static void suspect_quiet_paths(struct zt_node *n, struct zt_peer *p, uint64_t n
 static void learn_direct(struct zt_node *n, struct zt_peer *p, const struct zt_endpoint *from, bool direct,
 			 uint64_t now_ms)
 {
-	struct zt_path *path;
+	struct zt_path *path = NULL;
 	bool was_alive = false;
 
 	p->last_rx_ms = now_ms;
@@ -457,15 +457,28 @@ static void learn_direct(struct zt_node *n, struct zt_peer *p, const struct zt_e
 		suspect_quiet_paths(n, p, now_ms);
 		return;
 	}
-	if (!zt_node_path_allowed(n, from)) {
-		n->st.paths_forbidden++;
-		return;
-	}
-	for (unsigned i = 0; i < p->n_paths; i++)
+	for (unsigned i = 0; i < p->n_paths && !path; i++)
 		if (zt_endpoint_equal(&p->paths[i].ep, from))
-			was_alive = zt_path_alive(&p->paths[i], now_ms);
-	path = zt_peer_learn_path(p, from, now_ms);
-	if (!path || was_alive || p->is_root || n->is_root)
+			path = &p->paths[i];
+	if (path) {
+		/* The hot case: a known path, nothing to decide. */
+		was_alive = zt_path_alive(path, now_ms);
+		path->last_rx_ms = now_ms;
+		path->dead = false;
+		path->probe_ms = 0;
+		if (was_alive)
+			return;
+	} else {
+		/* A new endpoint: ask the host whether it may carry us (never our own tunnel). */
+		if (!zt_node_path_allowed(n, from)) {
+			n->st.paths_forbidden++;
+			return;
+		}
+		path = zt_peer_learn_path(p, from, now_ms);
+		if (!path)
+			return;
+	}
+	if (p->is_root || n->is_root)
 		return;
 	if (zt_log_enabled(ZT_LOG_INFO)) {
 		char a[11], e[ZT_ENDPOINT_TEXT_MAX];

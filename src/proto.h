@@ -41,9 +41,12 @@ enum zt_pkt_type {
 /* FRAGMENT: header + packet id(4) + index(1) + count(1). */
 #define ZT_FRAG_HDR_BYTES (ZT_HDR_BYTES + 6)
 
-/* Underlay MTU: 1432 bytes of UDP payload fits a 1500-byte Ethernet path with
- * IPv6 + UDP headers (1500 - 40 - 8 = 1452) and leaves room for PPPoE/VLAN. */
-#define ZT_UDP_PAYLOAD_MTU 1432
+/* Underlay MTU: 1452 bytes of UDP payload is exactly a 1500-byte Ethernet path
+ * with IPv6 + UDP headers (1500 - 40 - 8). A default-MTU (2800) frame sealed in
+ * DATA is 2853 bytes: two fragments of this size carry it (1432 would need a
+ * third, nearly empty datagram, a 50% packet-rate penalty). Smaller paths
+ * (PPPoE) fragment at the IP layer. */
+#define ZT_UDP_PAYLOAD_MTU 1452
 /* Largest inner message: VL2 MTU 10000 + Ethernet header and VL2 framing slack. */
 #define ZT_MAX_MESSAGE_BYTES 10240
 /* Largest packet before fragmentation (message + DATA overhead, rounded). */

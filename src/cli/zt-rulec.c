@@ -78,33 +78,24 @@ struct file {
 /* Read a whole file ("-": stdin), refusing anything over max bytes. */
 static int read_file(const char *path, size_t max, struct file *f)
 {
-	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	size_t cap = max + 1;
+	bool own = strcmp(path, "-") != 0;
+	FILE *fp = own ? fopen(path, "rb") : stdin;
+	bool failed;
 
 	if (!fp) {
 		fprintf(stderr, "zt-rulec: %s: %s\n", path, strerror(errno));
 		return ZT_EIO;
 	}
-	f->data = malloc(cap + 1);
-	if (!f->data) {
-		if (fp != stdin)
-			fclose(fp);
-		return ZT_ENOMEM;
-	}
-	f->len = fread(f->data, 1, cap, fp);
-	if (ferror(fp)) {
-		fprintf(stderr, "zt-rulec: %s: read error\n", path);
-		if (fp != stdin)
-			fclose(fp);
-		free(f->data);
-		return ZT_EIO;
-	}
-	if (fp != stdin)
+	f->data = malloc(max + 2);
+	f->len = f->data ? fread(f->data, 1, max + 1, fp) : 0;
+	failed = !f->data || ferror(fp);
+	if (own)
 		fclose(fp);
-	if (f->len > max) {
-		fprintf(stderr, "zt-rulec: %s: larger than %zu bytes\n", path, max);
+	if (failed || f->len > max) {
+		fprintf(stderr, "zt-rulec: %s: %s\n", path,
+			!f->data ? "out of memory" : failed ? "read error" : "file too large");
 		free(f->data);
-		return ZT_ETOOBIG;
+		return failed ? ZT_EIO : ZT_ETOOBIG;
 	}
 	f->data[f->len] = '\0';
 	return 0;

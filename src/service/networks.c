@@ -273,6 +273,7 @@ static void vl2_changed(void *ctx, uint64_t nwid)
 	apply_addresses(n, ni.conf);
 	apply_routes(n, ni.conf);
 	n->next_poll_ms = 0;
+	ztd_refresh_local_endpoints(d, zt_os_now_ms());
 }
 
 static int vl2_controller(void *ctx, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,

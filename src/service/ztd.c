@@ -141,21 +141,36 @@ static const char *const own_ifaces[] = {"zt", NULL};
 
 static bool cb_path_allowed(void *ctx, const struct zt_endpoint *ep)
 {
-	(void)ctx;
+	struct ztd *d = ctx;
+
 	/* Never use an address that lives on one of our own virtual interfaces. */
-	return !zt_netif_endpoint_excluded(ep, own_ifaces);
+	for (unsigned i = 0; i < d->n_own_addrs; i++) {
+		struct zt_endpoint a = d->own_addrs[i];
+		a.port = ep->port;
+		if (zt_endpoint_equal(&a, ep))
+			return false;
+	}
+	return true;
 }
 
 /* ---------- event loop glue ---------- */
 
-static void refresh_local_endpoints(struct ztd *d, uint64_t now_ms)
+void ztd_refresh_local_endpoints(struct ztd *d, uint64_t now_ms)
 {
-	struct zt_netif_addr addrs[ZT_MAX_LOCAL_ENDPOINTS * 2];
+	struct zt_netif_addr addrs[64];
 	struct zt_endpoint eps[ZT_MAX_LOCAL_ENDPOINTS];
 	size_t count = 0;
 	unsigned n = 0;
 
 	d->next_local_refresh_ms = now_ms + ZTD_LOCAL_REFRESH_MS;
+	/* Our own interfaces' addresses, for cb_path_allowed (no syscall per packet). */
+	d->n_own_addrs = 0;
+	if (zt_netif_list(NULL, addrs, ZT_ARRAY_LEN(addrs), &count) == 0 || count > 0) {
+		for (size_t i = 0; i < count && d->n_own_addrs < ZT_ARRAY_LEN(d->own_addrs); i++)
+			if (zt_netif_name_excluded(addrs[i].name, own_ifaces))
+				d->own_addrs[d->n_own_addrs++] = addrs[i].addr;
+	}
+	count = 0;
 	if (zt_netif_list(own_ifaces, addrs, ZT_ARRAY_LEN(addrs), &count) < 0)
 		return;
 	for (size_t i = 0; i < count && n < ZT_MAX_LOCAL_ENDPOINTS; i++) {
@@ -177,7 +192,7 @@ static void on_tick(void *ctx, uint64_t now_ms)
 
 	d->tick_timer = 0;
 	if (now_ms >= d->next_local_refresh_ms)
-		refresh_local_endpoints(d, now_ms);
+		ztd_refresh_local_endpoints(d, now_ms);
 	next = zt_node_tick(d->node, now_ms);
 	if (d->vl2)
 		ztd_networks_tick(d, now_ms);
@@ -332,7 +347,7 @@ static int start_node(struct ztd *d)
 		zt_log(ZT_LOG_ERROR, "cannot start the node: %s", zt_strerror(err));
 		return err;
 	}
-	refresh_local_endpoints(d, now);
+	ztd_refresh_local_endpoints(d, now);
 	schedule_tick(d, now);
 	return 0;
 }

@@ -70,6 +70,9 @@ struct ztd {
 	struct zt_httpd *httpd;
 	zt_loop_timer_id tick_timer;
 	uint64_t next_local_refresh_ms;
+	/* addresses on our own virtual interfaces: never underlay paths (refreshed with the locals) */
+	struct zt_endpoint own_addrs[64];
+	unsigned n_own_addrs;
 	uint64_t started_ms;
 	struct ztd_ping pings[ZTD_MAX_PINGS];
 	uint32_t next_ping_id;
@@ -97,6 +100,9 @@ int ztd_controller_start(struct ztd *d);
 void ztd_controller_stop(struct ztd *d);
 int ztd_controller_answer(struct ztd *d, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,
 			  struct zt_vl2_answer *ans);
+
+/* ztd.c: re-read interface addresses (our announced locals, our own TAPs' addresses). */
+void ztd_refresh_local_endpoints(struct ztd *d, uint64_t now_ms);
 
 /* api_node.c: the VL1 part of the local API (status, peers, ping). */
 int ztd_api_node_register(struct ztd *d);

@@ -376,6 +376,7 @@ static const struct refusal case_refusals[] = {
 	{"out tcp 1.2.3.4:1 -> 1.2.3.5:2 expect drop now", 9, 44, ZT_EPARSE, "nothing may follow"},
 	{"out tcp 1.2.3.4:1 -> 1.2.3.5:2 from 12345", 9, 37, ZT_EPARSE, "member address"},
 	{"out tcp 1.2.3.4:1 -> 1.2.3.5:2 ;", 9, 32, ZT_EPARSE, "unexpected ';'"},
+	{"out tcp 1.2.3.4:1 -> 1.2.3.5:2\nexpect drop", 9, 31, ZT_EPARSE, "a case is one line"},
 };
 
 START_TEST(bad_cases_are_refused_with_column_and_message)
