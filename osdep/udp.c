@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -206,6 +207,11 @@ int zt_udp_open(struct zt_udp *u, const struct zt_endpoint *bind_addr, uint16_t 
 	}
 	u->fd = fd;
 	u->family = family;
+	/* Segmentation offload on send, if the kernel has it (Linux >= 4.18); probed, not assumed. */
+	{
+		int probe = 0;
+		u->gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &probe, sizeof(probe)) == 0;
+	}
 	if (zt_udp_local(u, &local) == 0)
 		u->port = local.port;
 	return 0;
@@ -333,25 +339,67 @@ static void set_blocked(struct zt_udp_txq *q, bool on)
 		q->want_write(q->ctx, on);
 }
 
+static bool same_dest(const struct zt_udp_txq *q, unsigned a, unsigned b)
+{
+	return q->to_len[a] == q->to_len[b] && memcmp(&q->to[a], &q->to[b], q->to_len[a]) == 0;
+}
+
+/*
+ * One message per run of datagrams to the same destination whose sizes are
+ * all equal but the last (which may be shorter): with UDP_SEGMENT the kernel
+ * carries the run through its stack as one buffer and splits it at the
+ * device. Without GSO, one message per datagram. The iovecs are laid out in
+ * queue order so a run's iovecs are contiguous.
+ */
 static unsigned tx_prepare(struct zt_udp_txq *q)
 {
-	for (unsigned i = 0; i < q->count; i++) {
-		unsigned s = (q->head + i) % ZT_UDP_BATCH;
-		struct msghdr *h = &q->msgs[i].msg_hdr;
+	unsigned m = 0, i = 0;
 
-		q->iov[s].iov_base = q->buf[s];
-		q->iov[s].iov_len = q->len[s];
+	while (i < q->count) {
+		unsigned s = (q->head + i) % ZT_UDP_BATCH, k = 1;
+		size_t seg = q->len[s], total = seg;
+		struct msghdr *h = &q->msgs[m].msg_hdr;
+
+		q->iov[i].iov_base = q->buf[s];
+		q->iov[i].iov_len = q->len[s];
+		while (q->udp->gso && i + k < q->count && k < ZT_UDP_GSO_MAX_SEGS) {
+			unsigned prev = (q->head + i + k - 1) % ZT_UDP_BATCH, t = (q->head + i + k) % ZT_UDP_BATCH;
+			if (q->len[prev] != seg || q->len[t] > seg || !same_dest(q, s, t) ||
+			    total + q->len[t] > ZT_UDP_GSO_MAX_BYTES)
+				break;
+			q->iov[i + k].iov_base = q->buf[t];
+			q->iov[i + k].iov_len = q->len[t];
+			total += q->len[t];
+			k++;
+		}
 		memset(h, 0, sizeof(*h));
 		h->msg_name = &q->to[s];
 		h->msg_namelen = q->to_len[s];
-		h->msg_iov = &q->iov[s];
-		h->msg_iovlen = 1;
+		h->msg_iov = &q->iov[i];
+		h->msg_iovlen = k;
+		if (k > 1) {
+			struct cmsghdr *c = &q->ctrl[m].align;
+			uint16_t gso = (uint16_t)seg;
+			h->msg_control = q->ctrl[m].b;
+			h->msg_controllen = sizeof(q->ctrl[m].b);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(gso));
+			memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+		}
+		q->msg_dgrams[m++] = k;
+		i += k;
 	}
-	return q->count;
+	return m;
 }
 
-static void tx_advance(struct zt_udp_txq *q, unsigned sent, bool ok)
+/* Retire the datagrams of the first `msgs` prepared messages. */
+static void tx_advance(struct zt_udp_txq *q, unsigned msgs, bool ok)
 {
+	unsigned sent = 0;
+
+	for (unsigned m = 0; m < msgs; m++)
+		sent += q->msg_dgrams[m];
 	for (unsigned i = 0; i < sent; i++) {
 		unsigned s = (q->head + i) % ZT_UDP_BATCH;
 
@@ -369,7 +417,8 @@ static void tx_advance(struct zt_udp_txq *q, unsigned sent, bool ok)
 int zt_udp_flush(struct zt_udp_txq *q)
 {
 	while (q->count > 0) {
-		int n = sendmmsg(q->udp->fd, q->msgs, tx_prepare(q), 0);
+		unsigned msgs = tx_prepare(q);
+		int n = sendmmsg(q->udp->fd, q->msgs, msgs, 0);
 
 		q->udp->stats.tx_syscalls++;
 		if (n > 0) {
@@ -382,7 +431,14 @@ int zt_udp_flush(struct zt_udp_txq *q)
 			set_blocked(q, true);
 			return ZT_EAGAIN;
 		}
-		/* This datagram was refused (unreachable, filtered, bad
+		if (q->msg_dgrams[0] > 1 && (errno == EIO || errno == EINVAL || errno == EOPNOTSUPP)) {
+			/* The path cannot segment (no checksum offload, old kernel): plain sends from now on. */
+			zt_log(ZT_LOG_INFO, "udp: segmentation offload refused (%s); sending datagrams one by one",
+			       strerror(errno));
+			q->udp->gso = false;
+			continue;
+		}
+		/* This message was refused (unreachable, filtered, bad
 		 * address): drop it alone and carry on with the rest. */
 		q->udp->stats.tx_errors++;
 		tx_advance(q, 1, false);

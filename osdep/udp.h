@@ -30,8 +30,12 @@ struct zt_udp_stats {
 	uint64_t tx_blocked; /* times the socket buffer was full (EAGAIN) */
 };
 
+#define ZT_UDP_GSO_MAX_SEGS 64      /* datagrams in one UDP_SEGMENT send (kernel limit 64) */
+#define ZT_UDP_GSO_MAX_BYTES 65000  /* bytes in one UDP_SEGMENT send (one IP packet's worth) */
+
 struct zt_udp {
 	int fd;
+	bool gso; /* UDP_SEGMENT works on this socket (cleared on the first refusal) */
 	int family; /* AF_INET6 (dual-stack) or AF_INET */
 	uint16_t port; /* bound port, host order */
 	struct zt_udp_stats stats;
@@ -86,6 +90,11 @@ struct zt_udp_txq {
 	socklen_t to_len[ZT_UDP_BATCH];
 	struct iovec iov[ZT_UDP_BATCH];
 	struct mmsghdr msgs[ZT_UDP_BATCH];
+	unsigned msg_dgrams[ZT_UDP_BATCH]; /* datagrams carried by each prepared message */
+	union {                             /* one UDP_SEGMENT control message per prepared message */
+		struct cmsghdr align;
+		uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
+	} ctrl[ZT_UDP_BATCH];
 };
 
 void zt_udp_txq_init(struct zt_udp_txq *q, struct zt_udp *u, zt_udp_want_write_fn want_write,

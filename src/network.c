@@ -104,6 +104,7 @@ struct zt_vl2 {
 	uint8_t *buf;     /* building one message */
 	uint8_t *frame;   /* rebuilding one frame */
 	uint8_t *conf_out;/* controller: a signed config being sent */
+	uint8_t *copy;    /* one tee/watch copy being sent */
 	uint64_t rng;     /* xorshift state for the rules' random match, seeded once */
 };
 
@@ -201,8 +202,9 @@ static void send_com(struct zt_vl2 *v, struct zt_network *net, struct net_member
 		return;
 	zt_wr_init(&w, v->buf, ZT_MAX_MESSAGE_BYTES);
 	zt_wr_bytes(&w, net->com_bytes, ZT_COM_BYTES);
-	if (send_vl2(v, m->address, ZT_VERB_COM, &w, now_ms) >= 0 || true)
-		m->com_sent_ms = now_ms;
+	/* Sent or queued behind the session set-up: either way, not again before the resend interval. */
+	send_vl2(v, m->address, ZT_VERB_COM, &w, now_ms);
+	m->com_sent_ms = now_ms;
 }
 
 static void request_com(struct zt_vl2 *v, struct zt_network *net, struct net_member *m, uint64_t now_ms)
@@ -398,8 +400,6 @@ static void send_to_member(struct zt_vl2 *v, struct zt_network *net, uint64_t me
 static void rules_side_copies(struct zt_vl2 *v, struct zt_network *net, const struct zt_rules_result *res,
 			      const uint8_t *frame, size_t len, uint64_t now_ms)
 {
-	uint8_t *copy = NULL;
-
 	for (unsigned i = 0; i < res->side_count; i++) {
 		const struct zt_rules_side *sd = &res->side[i];
 		uint8_t flags = EXT_FLAG_COPY;
@@ -412,16 +412,11 @@ static void rules_side_copies(struct zt_vl2 *v, struct zt_network *net, const st
 		mlen = build_ext_frame_flags(v, net->nwid, flags, frame, len);
 		if (!mlen)
 			continue;
-		if (!copy) {
-			copy = malloc(ZT_MAX_MESSAGE_BYTES);
-			if (!copy)
-				return;
-		}
-		memcpy(copy, v->buf, mlen);
-		send_to_member(v, net, sd->target, copy, mlen, now_ms);
+		/* send_to_member reuses v->buf (certificates); the copy has its own buffer. */
+		memcpy(v->copy, v->buf, mlen);
+		send_to_member(v, net, sd->target, v->copy, mlen, now_ms);
 		net->st.rules_copies++;
 	}
-	free(copy);
 }
 
 int zt_vl2_rules(const struct zt_vl2 *v, uint64_t nwid, const struct zt_rules **prog,
@@ -1401,9 +1396,10 @@ int zt_vl2_new(struct zt_vl2 **out, struct zt_node *node, const struct zt_vl2_ca
 	v->buf = malloc(ZT_MAX_MESSAGE_BYTES);
 	v->frame = malloc(ZT_MAX_MESSAGE_BYTES);
 	v->conf_out = malloc(ZT_NETCONF_MAX_BYTES);
+	v->copy = malloc(ZT_MAX_MESSAGE_BYTES);
 	zt_node_random(node, &v->rng, sizeof(v->rng));
 	v->rng |= 1;
-	if (!v->buf || !v->frame || !v->conf_out) {
+	if (!v->buf || !v->frame || !v->conf_out || !v->copy) {
 		zt_vl2_free(v);
 		return ZT_ENOMEM;
 	}
@@ -1420,5 +1416,6 @@ void zt_vl2_free(struct zt_vl2 *v)
 	free(v->buf);
 	free(v->frame);
 	free(v->conf_out);
+	free(v->copy);
 	free(v);
 }

@@ -57,7 +57,6 @@ struct zt_net_stats {
 	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes;
 	uint64_t tx_multicast, rx_multicast, multicast_limited;
 	uint64_t drop_no_com, drop_bad_com, drop_foreign_mac, drop_not_member, drop_rate, drop_queue, drop_malformed;
-	uint64_t drop_unknown_unicast;
 	uint64_t drop_rules_out, drop_rules_in, rules_copies, rules_redirects;
 };
 

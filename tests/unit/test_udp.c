@@ -318,6 +318,50 @@ START_TEST(full_socket_parks_on_want_write_drops_counted_then_drains)
 }
 END_TEST
 
+/* Runs of equal-size datagrams to one destination go out as one segmented send and arrive whole. */
+START_TEST(segmented_runs_arrive_intact_and_in_order)
+{
+	struct zt_udp a, b;
+	struct zt_udp_txq *q = malloc(sizeof(*q));
+	struct zt_udp_rx_batch *rx = malloc(sizeof(*rx));
+	struct zt_endpoint to;
+	uint8_t d[1452];
+	unsigned got = 0;
+	uint64_t calls;
+
+	ck_assert_int_eq(zt_udp_open(&a, NULL, 0), 0);
+	ck_assert_int_eq(zt_udp_open(&b, NULL, 0), 0);
+	to = loopback(&b);
+	zt_udp_txq_init(q, &a, NULL, NULL);
+	zt_udp_rx_batch_init(rx);
+	for (unsigned i = 0; i < 20; i++) {
+		size_t len = (i % 2) ? 1441 : 1452; /* a frame's two fragments, ten frames */
+		memset(d, (int)i, sizeof(d));
+		ck_assert_int_eq(zt_udp_queue(q, &to, d, len), 0);
+	}
+	calls = a.stats.tx_syscalls;
+	ck_assert_int_eq(zt_udp_flush(q), 0);
+	ck_assert_uint_eq(a.stats.tx_datagrams, 20);
+	ck_assert_msg(a.gso, "segmentation offload was refused on loopback");
+	ck_assert_uint_eq(a.stats.tx_syscalls - calls, 1);
+	while (got < 20) {
+		int n;
+		ck_assert(wait_readable(b.fd));
+		n = zt_udp_recv_batch(&b, rx);
+		ck_assert_int_ge(n, 0);
+		for (int i = 0; i < n; i++, got++) {
+			ck_assert_uint_eq(rx->len[i], (got % 2) ? 1441 : 1452);
+			ck_assert_uint_eq(rx->data[i][0], got);
+			ck_assert_uint_eq(rx->data[i][rx->len[i] - 1], got);
+		}
+	}
+	zt_udp_close(&a);
+	zt_udp_close(&b);
+	free(q);
+	free(rx);
+}
+END_TEST
+
 START_TEST(refused_datagram_is_dropped_alone)
 {
 	struct zt_udp a, b;
@@ -331,8 +375,9 @@ START_TEST(refused_datagram_is_dropped_alone)
 	to = loopback(&b);
 	zt_udp_txq_init(q, &a, NULL, NULL);
 	zt_udp_rx_batch_init(rx);
+	/* Different sizes (the second larger), so segmentation offload cannot join them. */
 	ck_assert_int_eq(zt_udp_queue(q, &to, "one", 3), 0);
-	ck_assert_int_eq(zt_udp_queue(q, &to, "two", 3), 0);
+	ck_assert_int_eq(zt_udp_queue(q, &to, "two!", 4), 0);
 	fake_errno = EHOSTUNREACH;
 	fake_count = 1;
 	ck_assert_int_eq(zt_udp_flush(q), 0);
@@ -412,6 +457,7 @@ static Suite *udp_suite(void)
 	tcase_add_test(io, queue_refuses_bad_destinations_and_sizes);
 	tcase_add_test(io, full_socket_parks_on_want_write_drops_counted_then_drains);
 	tcase_add_test(io, refused_datagram_is_dropped_alone);
+	tcase_add_test(io, segmented_runs_arrive_intact_and_in_order);
 	tcase_add_test(io, ipv6_loopback_datagram_keeps_family_6);
 	tcase_add_test(io, binding_a_taken_port_is_eexist);
 	tcase_set_timeout(io, 30);
