@@ -999,7 +999,7 @@ static void handle_fragment(struct zt_node *n, const struct zt_endpoint *from, c
 			    uint8_t *pkt, size_t len, uint64_t now_ms)
 {
 	const uint8_t *whole, *data;
-	size_t whole_len;
+	size_t whole_len, total;
 	struct zt_rd rd;
 	uint32_t id;
 	unsigned idx, count;
@@ -1011,6 +1011,7 @@ static void handle_fragment(struct zt_node *n, const struct zt_endpoint *from, c
 	id = zt_rd_be32(&rd);
 	idx = zt_rd_u8(&rd);
 	count = zt_rd_u8(&rd);
+	total = zt_rd_be16(&rd);
 	data = zt_rd_ref(&rd, rd.left);
 	if (rd.err || !data) {
 		n->st.drop_truncated++;
@@ -1024,6 +1025,12 @@ static void handle_fragment(struct zt_node *n, const struct zt_endpoint *from, c
 		n->st.drop_fragment++;
 		return;
 	}
+	/* The last fragment may carry padding: keep the declared length, if it is plausible. */
+	if (total > whole_len || whole_len - total > ZT_FRAG_PAD_MAX) {
+		n->st.drop_fragment++;
+		return;
+	}
+	whole_len = total;
 	n->st.reassembled++;
 	/* Opened in place: the reassembly buffer is ours until the next zt_reasm_add. */
 	process(n, from, (uint8_t *)whole, whole_len, now_ms, true);

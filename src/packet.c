@@ -6,6 +6,8 @@
 #include "fragment.h"
 #include "identity.h"
 
+#include <string.h>
+
 int zt_hdr_read(struct zt_rd *rd, struct zt_hdr *h)
 {
 	h->version = zt_rd_u8(rd);
@@ -75,17 +77,23 @@ int zt_fragment_split(const uint8_t *pkt, size_t len, size_t mtu, uint32_t packe
 	h.hops = 0;
 	for (size_t i = 0; i < count; i++) {
 		size_t off = i * chunk, n = ZT_MIN(chunk, len - off);
-		struct zt_wr wr;
+		struct zt_wr w;
 
-		zt_wr_init(&wr, buf, sizeof(buf));
-		zt_hdr_write(&wr, &h);
-		zt_wr_be32(&wr, packet_id);
-		zt_wr_u8(&wr, (uint8_t)i);
-		zt_wr_u8(&wr, (uint8_t)count);
-		zt_wr_bytes(&wr, pkt + off, n);
-		if (wr.err)
+		zt_wr_init(&w, buf, sizeof(buf));
+		zt_hdr_write(&w, &h);
+		zt_wr_be32(&w, packet_id);
+		zt_wr_u8(&w, (uint8_t)i);
+		zt_wr_u8(&w, (uint8_t)count);
+		zt_wr_be16(&w, (uint16_t)len);
+		zt_wr_bytes(&w, pkt + off, n);
+		if (count > 1 && i == count - 1 && chunk - n <= ZT_FRAG_PAD_MAX) {
+			uint8_t *pad = zt_wr_reserve(&w, chunk - n);
+			if (pad)
+				memset(pad, 0, chunk - n);
+		}
+		if (w.err)
 			return ZT_ETOOBIG;
-		err = emit(ctx, buf, wr.len);
+		err = emit(ctx, buf, w.len);
 		if (err)
 			return err;
 	}

@@ -38,8 +38,12 @@ enum zt_pkt_type {
 /* DATA: header + receiver index(4) + counter(8) + ciphertext + tag. */
 #define ZT_DATA_HDR_BYTES (ZT_HDR_BYTES + 4 + 8)
 #define ZT_DATA_OVERHEAD (ZT_DATA_HDR_BYTES + 16)
-/* FRAGMENT: header + packet id(4) + index(1) + count(1). */
-#define ZT_FRAG_HDR_BYTES (ZT_HDR_BYTES + 6)
+/* FRAGMENT: header + packet id(4) + index(1) + count(1) + whole packet length(2). */
+#define ZT_FRAG_HDR_BYTES (ZT_HDR_BYTES + 8)
+/* The last fragment is padded to full size when that costs at most this many
+ * bytes: every fragment to a peer is then the same size, and a burst of them
+ * leaves in one segmentation-offloaded send. The length field says what to keep. */
+#define ZT_FRAG_PAD_MAX 64
 
 /* Underlay MTU: 1452 bytes of UDP payload is exactly a 1500-byte Ethernet path
  * with IPv6 + UDP headers (1500 - 40 - 8). A default-MTU (2800) frame sealed in

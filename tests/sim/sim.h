@@ -42,7 +42,7 @@ struct sim_node {
 	/* VL2 */
 	struct zt_vl2 *vl2;
 	uint64_t frames_rx;
-	uint8_t last_frame[2048];
+	uint8_t last_frame[3000];
 	size_t last_frame_len;
 	/* controller role for tests: decides per member */
 	int (*controller)(struct sim_node *self, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,

@@ -313,6 +313,37 @@ START_TEST(test_bridge_foreign_macs)
 }
 END_TEST
 
+START_TEST(test_large_frames_cross_fragmented)
+{
+	static const size_t sizes[] = {60, 1400, 1514, 2000, 2790, 2814, 2818}; /* up to MTU + VLAN tag */
+	struct test_ctl tc = {0};
+	uint64_t nwid;
+	struct sim *s = vl2_world(37, 2, &tc, &nwid);
+	struct sim_node *a = sim_node_at(s, 2), *b = sim_node_at(s, 3);
+	static uint8_t f[3000];
+	struct zt_node_stats st;
+
+	ck_assert(join_all(s, nwid, 1, 4));
+	for (unsigned k = 0; k < ZT_ARRAY_LEN(sizes); k++) {
+		size_t len = sizes[k] < sizeof(b->last_frame) ? sizes[k] : sizeof(b->last_frame);
+		uint64_t before = b->frames_rx;
+		zt_vl2_member_mac(f, b->id.address, nwid);
+		zt_vl2_member_mac(f + 6, a->id.address, nwid);
+		f[12] = 0x08, f[13] = 0x00;
+		for (size_t i = 14; i < sizes[k]; i++)
+			f[i] = (uint8_t)(i * 7 + k);
+		send_frame(s, a, nwid, f, sizes[k]);
+		ck_assert_uint_eq(b->frames_rx, before + 1);
+		ck_assert(memcmp(b->last_frame, f, len) == 0);
+	}
+	zt_node_get_stats(b->node, &st);
+	printf("sim: VL2: frames of 60..2818 bytes crossed in %llu fragments, %llu reassembled\n",
+	       (unsigned long long)st.fragments_rx, (unsigned long long)st.reassembled);
+	ck_assert_uint_ge(st.reassembled, 5);
+	sim_free(s);
+}
+END_TEST
+
 static Suite *sim_vl2_suite(void)
 {
 	Suite *s = suite_create("sim_vl2");
@@ -325,6 +356,7 @@ static Suite *sim_vl2_suite(void)
 	tcase_add_test(tc, test_awaiting_approval_reason);
 	tcase_add_test(tc, test_revocation_cuts_member_off);
 	tcase_add_test(tc, test_bridge_foreign_macs);
+	tcase_add_test(tc, test_large_frames_cross_fragmented);
 	suite_add_tcase(s, tc);
 	return s;
 }
