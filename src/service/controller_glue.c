@@ -34,6 +34,19 @@ static bool online(const struct ztd_ctl_member *m, uint64_t now_ms)
 	return m->last_ms && now_ms - m->last_ms < 3 * ZT_NETCONF_REFRESH_MS;
 }
 
+static bool was_revoked(struct ztd *d, uint64_t nwid, uint64_t member, uint64_t now_ms)
+{
+	struct zt_revocation revs[64];
+	size_t n = 0;
+
+	if (zt_ctl_revocations(d->ctl, nwid, now_ms, revs, ZT_ARRAY_LEN(revs), &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (revs[i].member == member)
+			return true;
+	return false;
+}
+
 /* A member coming online learns the revocations still in force in its network. */
 static void send_revocations(struct ztd *d, uint64_t nwid, uint64_t member, uint64_t now_ms)
 {
@@ -69,8 +82,14 @@ int ztd_controller_answer(struct ztd *d, uint64_t nwid, const struct zt_identity
 		send_revocations(d, nwid, member->address, now_ms);
 		return 0;
 	case ZT_CTL_ACCESS_DENIED:
-		ans->status = strstr(a->reason, "awaiting approval") ? ZT_NETCONF_AWAITING_APPROVAL
-								     : ZT_NETCONF_ACCESS_DENIED;
+		/* A member that was authorized and then revoked is denied, not "awaiting approval". */
+		if (strstr(a->reason, "awaiting approval") && !was_revoked(d, nwid, member->address, now_ms)) {
+			ans->status = ZT_NETCONF_AWAITING_APPROVAL;
+			return 0;
+		}
+		ans->status = ZT_NETCONF_ACCESS_DENIED;
+		if (strstr(a->reason, "awaiting approval"))
+			snprintf(ans->reason, sizeof(ans->reason), "deauthorized by the network's controller");
 		return 0;
 	default:
 		ans->status = ZT_NETCONF_NOT_FOUND;

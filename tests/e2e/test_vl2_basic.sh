@@ -105,3 +105,7 @@ echo "figure: deauthorized member unreachable after ${cut_ms} ms"
 sleep 2
 lab_exec m3 ping -c 2 -W 1 "${IP[1]}" >/dev/null 2>&1 && fail "deauthorized m3 can still reach m1"
 echo "PASS: deauthorized member can neither send nor receive"
+zt_net_denied() { [ "$(zt_net_field "$1" "$2" status)" = ACCESS_DENIED ]; }
+lab_wait 10 zt_net_denied m3 "$NWID" || fail "m3 should show ACCESS_DENIED, shows $(zt_net_field m3 "$NWID" status)"
+echo "figure: m3 after deauthorization: $(zt_net_field m3 "$NWID" status) ($(zt_net_field m3 "$NWID" reason))"
+echo "PASS: the deauthorized member is told ACCESS_DENIED"

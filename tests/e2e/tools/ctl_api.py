@@ -226,7 +226,7 @@ def cmd_stream(a):
         for i, (addr, op, body, expect, event) in enumerate(plan(a.nwid, a.calls, int(a.base, 16))):
             path = "/controller/network/%s/member/%s" % (a.nwid, addr)
             rec = {"i": i, "member": addr, "op": op, "expect": expect, "event": event, "acked": False,
-                   "status": None, "error": None, "t0": time.time()}
+                   "sent": True, "status": None, "error": None, "t0": time.time()}
             transport_error = False
             try:
                 status, reply = api.call("DELETE" if op == "delete" else "POST", path, body)
@@ -236,6 +236,8 @@ def cmd_stream(a):
                     rec["error"] = reply
             except (OSError, http.client.HTTPException) as e:
                 rec["error"] = "%s: %s" % (type(e).__name__, e)
+                # refused: the request never reached the controller; anything else may have committed
+                rec["sent"] = not isinstance(e, ConnectionRefusedError)
                 transport_error = True
             rec["t1"] = time.time()
             log.write(json.dumps(rec, sort_keys=True) + "\n")
@@ -271,7 +273,8 @@ def state_of(member):
 def cmd_verify_durability(a):
     api = Api(a.home, a.timeout)
     fails = []
-    calls = [json.loads(l) for l in open(a.log, encoding="utf-8") if l.strip()]
+    all_calls = [json.loads(l) for l in open(a.log, encoding="utf-8") if l.strip()]
+    calls = [c for c in all_calls if c.get("sent", True) or c["acked"]]
     status, members = api.call("GET", "/controller/network/%s/member" % a.nwid)
     if status != 200:
         out("FAIL GET members: HTTP %d" % status)
@@ -316,8 +319,9 @@ def cmd_verify_durability(a):
                 fails.append("address %s given to %s and %s" % (ip, ips[ip], m["address"]))
             ips[ip] = m["address"]
     n_acked = sum(1 for c in calls if c["acked"])
-    out("figure: %d calls, %d acked (2xx), %d not acked; %d members checked against their last acked change, "
-        "%d present now" % (len(calls), n_acked, len(calls) - n_acked, checked, len(now)))
+    out("figure: %d calls, %d acked (2xx), %d in flight at a kill (outcome unknown), %d refused (never sent); "
+        "%d members checked against their last acked change, %d present now" %
+        (len(all_calls), n_acked, len(calls) - n_acked, len(all_calls) - len(calls), checked, len(now)))
 
     # 2. events: outbox vs acked calls vs receiver
     dl = deliveries(api, a.nwid)
@@ -331,13 +335,33 @@ def cmd_verify_durability(a):
     for d in outbox_ids.values():
         k = (d["type"], d.get("member_id"))
         per_key[k] = per_key.get(k, 0) + 1
+    # The event a call makes depends on the member's state before it, which an
+    # unacknowledged (maybe committed) earlier call leaves uncertain: an event is
+    # required when every possible predecessor implies it, allowed when one does.
+    def implied(prev, c):
+        if c["op"] == "delete":
+            return "member.deleted" if prev is not None else None
+        was = bool(prev and prev["authorized"])
+        if c["expect"]["authorized"] != was:
+            return "member.authorized" if c["expect"]["authorized"] else "member.deauthorized"
+        return None
     need = {}
     maybe = {}
-    for c in calls:
-        k = (c["event"], c["member"])
-        maybe[k] = maybe.get(k, 0) + 1
-        if c["acked"]:
-            need[k] = need.get(k, 0) + 1
+    required = []  # (call, event type, possible names in the event's member)
+    for addr, cs in by_member.items():
+        for k, c in enumerate(cs):
+            la = max((m for m in range(k) if cs[m]["acked"]), default=-1)
+            preds = [cs[la]["expect"] if la >= 0 else None] + [cs[m]["expect"] for m in range(la + 1, k)]
+            if c["acked"] and c["op"] == "delete":
+                preds = [p for p in preds if p is not None]  # a 2xx delete found the member
+            evs = {implied(p, c) for p in preds}
+            for e in evs - {None}:
+                maybe[(e, addr)] = maybe.get((e, addr), 0) + 1
+            if c["acked"] and len(evs) == 1 and None not in evs:
+                e = evs.pop()
+                need[(e, addr)] = need.get((e, addr), 0) + 1
+                names = [c["expect"]["name"]] if c["expect"] else [p["name"] for p in preds]
+                required.append((c, e, names))
     for k, n in need.items():
         if per_key.get(k, 0) < n:
             fails.append("outbox has %d %s event(s) for %s, acked calls made %d" % (per_key.get(k, 0), k[0], k[1], n))
@@ -377,18 +401,14 @@ def cmd_verify_durability(a):
         m = ev.get("member")
         if m:
             seen_states.add((ev.get("type"), ev.get("member_id"), m.get("name")))
-    for c in calls:
-        if not c["acked"]:
-            continue
-        if c["expect"]:
-            names = [c["expect"]["name"]]
-        else:  # a delete: the event carries the deleted member's last state, from a previous call
-            names = [x["expect"]["name"] for x in by_member[c["member"]] if x["i"] < c["i"] and x["expect"]]
-        if not any((c["event"], c["member"], n) in seen_states for n in names):
+    for c, e, names in required:
+        if not any((e, c["member"], n) in seen_states for n in names):
             fails.append("call %d (%s %s) acked but the receiver never got %s with name %s" %
-                         (c["i"], c["op"], c["member"], c["event"], " or ".join(names)))
+                         (c["i"], c["op"], c["member"], e, " or ".join(names)))
     attempts = [d.get("attempts", 0) for d in dl]
     dups = sum(len(rs) - 1 for rs in got.values())
+    out("figure: %d acknowledged changes required an event (all found: %s)" %
+        (len(required), "no" if any(f.startswith(("outbox has", "call ")) for f in fails) else "yes"))
     out("figure: outbox %d deliveries (%d events), all delivered: %s; attempts max %d, %d delivered after >1 "
         "attempt; receiver got %d requests (%d valid distinct ids, %d duplicates, %d rejected)" %
         (len(dl), len(outbox_ids), "yes" if not not_delivered else "no", max(attempts or [0]),
