@@ -526,6 +526,20 @@ static bool param_nwid(const struct zt_http_req *req, struct zt_http_resp *resp,
 	return true;
 }
 
+/* The joined network named by {nwid}, or NULL with the 400/404 already set. */
+static struct ztd_net *joined_net(struct ztd *d, const struct zt_http_req *req, struct zt_http_resp *resp)
+{
+	struct ztd_net *n;
+	uint64_t nwid;
+
+	if (!param_nwid(req, resp, &nwid))
+		return NULL;
+	n = net_slot(d, nwid, false);
+	if (!n)
+		zt_http_resp_error(resp, 404, "nwid", "not joined");
+	return n;
+}
+
 static int h_list(void *ctx, const struct zt_http_req *req, struct zt_http_resp *resp)
 {
 	struct ztd *d = ctx;
@@ -542,17 +556,10 @@ static int h_list(void *ctx, const struct zt_http_req *req, struct zt_http_resp 
 static int h_get(void *ctx, const struct zt_http_req *req, struct zt_http_resp *resp)
 {
 	struct ztd *d = ctx;
-	struct ztd_net *n;
-	uint64_t nwid;
+	struct ztd_net *n = joined_net(d, req, resp);
 
-	if (!param_nwid(req, resp, &nwid))
-		return 0;
-	n = net_slot(d, nwid, false);
-	if (!n) {
-		zt_http_resp_error(resp, 404, "nwid", "not joined");
-		return 0;
-	}
-	zt_http_resp_json(resp, 200, network_json(d, n));
+	if (n)
+		zt_http_resp_json(resp, 200, network_json(d, n));
 	return 0;
 }
 
@@ -594,16 +601,12 @@ static int h_join(void *ctx, const struct zt_http_req *req, struct zt_http_resp 
 static int h_leave(void *ctx, const struct zt_http_req *req, struct zt_http_resp *resp)
 {
 	struct ztd *d = ctx;
-	struct ztd_net *n;
+	struct ztd_net *n = joined_net(d, req, resp);
 	uint64_t nwid;
 
-	if (!param_nwid(req, resp, &nwid))
+	if (!n)
 		return 0;
-	n = net_slot(d, nwid, false);
-	if (!n) {
-		zt_http_resp_error(resp, 404, "nwid", "not joined");
-		return 0;
-	}
+	nwid = n->nwid;
 	forget(d, n, true);
 	zt_log(ZT_LOG_INFO, "network %016" PRIx64 ": left", nwid);
 	zt_http_resp_json(resp, 200, json_pack("{s:b}", "left", 1));
@@ -613,18 +616,12 @@ static int h_leave(void *ctx, const struct zt_http_req *req, struct zt_http_resp
 static int h_bridge(void *ctx, const struct zt_http_req *req, struct zt_http_resp *resp)
 {
 	struct ztd *d = ctx;
-	struct ztd_net *n;
+	struct ztd_net *n = joined_net(d, req, resp);
 	json_t *body = NULL;
 	const char *ifname;
-	uint64_t nwid;
 
-	if (!param_nwid(req, resp, &nwid))
+	if (!n)
 		return 0;
-	n = net_slot(d, nwid, false);
-	if (!n) {
-		zt_http_resp_error(resp, 404, "nwid", "not joined");
-		return 0;
-	}
 	if (zt_http_req_json(req, resp, &body) < 0)
 		return 0;
 	ifname = json_string_value(json_object_get(body, "ifname"));
