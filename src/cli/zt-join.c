@@ -82,6 +82,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: zt-join [-H HOME] [-p PORT] [-j] [--ifname NAME] [-w SECONDS] NETWORK_ID\ntry 'zt-join -h'\n");
 		return 2;
 	}
+	if (!zt_netcmd_nwid_ok(argv[optind])) {
+		fprintf(stderr, "zt-join: \"%s\" is not a network ID (16 hex digits, e.g. 8056c2e21c000001)\n", argv[optind]);
+		return 2;
+	}
 	if (zt_api_init(&client, &opts) < 0) {
 		fprintf(stderr, "zt-join: %s\n", zt_api_error(&client));
 		return 1;

@@ -61,6 +61,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: zt-leave [-H HOME] [-p PORT] [-j] NETWORK_ID\ntry 'zt-leave -h'\n");
 		return 2;
 	}
+	if (!zt_netcmd_nwid_ok(argv[optind])) {
+		fprintf(stderr, "zt-leave: \"%s\" is not a network ID (16 hex digits, e.g. 8056c2e21c000001)\n", argv[optind]);
+		return 2;
+	}
 	if (zt_api_init(&client, &opts) < 0) {
 		fprintf(stderr, "zt-leave: %s\n", zt_api_error(&client));
 		return 1;
