@@ -65,7 +65,7 @@ static bool live(const struct entry *e, uint64_t now_ms)
 	return e->last_ms && now_ms - e->last_ms < ZT_MCAST_EXPIRE_MS;
 }
 
-static void put(struct zt_mcast_dir *d, uint64_t nwid, uint64_t member, const uint8_t mac[6], uint32_t adi,
+static bool put(struct zt_mcast_dir *d, uint64_t nwid, uint64_t member, const uint8_t mac[6], uint32_t adi,
 		uint64_t now_ms)
 {
 	size_t base = slot_of(d, nwid, mac, adi);
@@ -80,26 +80,48 @@ static void put(struct zt_mcast_dir *d, uint64_t nwid, uint64_t member, const ui
 		}
 		if (e->nwid == nwid && e->member == member && e->adi == adi && memcmp(e->mac, mac, 6) == 0) {
 			e->last_ms = now_ms;
-			return;
+			return true;
 		}
 	}
 	if (!free_slot)
-		return; /* window full: counted by the caller's absence of answers, bounded memory wins */
+		return false; /* the group's window is full: bounded memory wins, the caller counts it */
 	free_slot->nwid = nwid;
 	free_slot->member = member;
 	free_slot->adi = adi;
 	memcpy(free_slot->mac, mac, 6);
 	free_slot->last_ms = now_ms;
+	return true;
 }
 
-void zt_mcast_dir_set(struct zt_mcast_dir *d, uint64_t nwid, uint64_t member, const uint8_t *groups, unsigned n,
-		      uint64_t now_ms)
+/*
+ * A member's announcement replaces its previous set in that network, and a
+ * member holds at most ZT_ROOT_MCAST_PER_MEMBER entries over all networks:
+ * one identity cannot fill the directory. (A scan of the table per
+ * announcement; members announce once a minute per network.)
+ */
+unsigned zt_mcast_dir_set(struct zt_mcast_dir *d, uint64_t nwid, uint64_t member, const uint8_t *groups,
+			  unsigned n, uint64_t now_ms)
 {
-	for (unsigned i = 0; i < n; i++) {
+	unsigned held = 0, stored = 0;
+
+	for (size_t i = 0; i < d->cap; i++) {
+		struct entry *e = &d->e[i];
+		if (!live(e, now_ms) || e->member != member)
+			continue;
+		if (e->nwid == nwid)
+			e->last_ms = 0;
+		else
+			held++;
+	}
+	for (unsigned i = 0; i < n && held < ZT_ROOT_MCAST_PER_MEMBER; i++) {
 		const uint8_t *g = groups + i * 10;
 		uint32_t adi = (uint32_t)g[6] << 24 | g[7] << 16 | g[8] << 8 | g[9];
-		put(d, nwid, member, g, adi, now_ms);
+		if (put(d, nwid, member, g, adi, now_ms)) {
+			held++;
+			stored++;
+		}
 	}
+	return stored;
 }
 
 static unsigned collect(struct zt_mcast_dir *d, uint64_t nwid, const uint8_t mac[6], uint32_t adi, uint64_t now_ms,

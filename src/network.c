@@ -486,7 +486,7 @@ static void ask_gather(struct zt_vl2 *v, struct zt_network *net, struct net_gath
 	uint64_t root = zt_node_best_root(v->node, now_ms);
 	struct zt_wr w;
 
-	if (!root || (e->asked_ms && now_ms - e->asked_ms < 1000))
+	if (!root || (e->asked_ms && now_ms - e->asked_ms < ZT_MCAST_GATHER_MS))
 		return;
 	e->asked_ms = now_ms;
 	zt_wr_init(&w, v->buf, ZT_MAX_MESSAGE_BYTES);
@@ -533,15 +533,21 @@ static void fan_out(struct zt_vl2 *v, struct zt_network *net, const struct net_g
 	}
 }
 
+/*
+ * Send to the group's subscribers. A known list is used at once and refreshed
+ * in the background (at most every ZT_MCAST_GATHER_MS), so a listener that
+ * joined since is reached within about a second; a group never gathered
+ * holds the frame until the root answers.
+ */
 static void multicast_send(struct zt_vl2 *v, struct zt_network *net, const struct zt_mcast_group *g,
 			   const uint8_t *frame, size_t len, uint64_t now_ms)
 {
 	struct net_gather *e = gather_find(net, g, true);
-	bool fresh = e->fetched_ms && now_ms - e->fetched_ms < ZT_MCAST_GATHER_MS;
+	uint64_t age = e->fetched_ms ? now_ms - e->fetched_ms : UINT64_MAX;
 
-	if (!fresh)
+	if (age >= ZT_MCAST_GATHER_MS)
 		ask_gather(v, net, e, now_ms);
-	if (e->fetched_ms) {
+	if (age < ZT_MCAST_STALE_MS) {
 		fan_out(v, net, e, frame, len, now_ms);
 		return;
 	}
@@ -605,6 +611,7 @@ static void send_likes(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms
 	net->groups_dirty = false;
 	zt_wr_init(&w, v->buf, ZT_MAX_MESSAGE_BYTES);
 	zt_wr_be64(&w, net->nwid);
+	zt_wr_bytes(&w, net->com_bytes, ZT_COM_BYTES); /* roots keep subscriptions of members only */
 	zt_wr_be16(&w, (uint16_t)net->n_groups);
 	for (unsigned i = 0; i < net->n_groups; i++) {
 		zt_wr_bytes(&w, net->groups[i].mac, 6);
@@ -939,11 +946,16 @@ static void handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64
 	struct net_member *m;
 	struct zt_com com;
 
-	if (!bytes || zt_com_decode(&com, bytes, ZT_COM_BYTES) < 0 || com.member != peer)
+	if (!bytes || zt_com_decode(&com, bytes, ZT_COM_BYTES) < 0)
 		return;
 	net = net_find(v, com.network_id);
 	if (!net || !net->have_conf || controller_identity(v, net, &ctl, now_ms) < 0)
 		return;
+	if (com.member != peer) {
+		/* Someone else's certificate, replayed: it proves nothing about the sender. */
+		net->st.drop_bad_com++;
+		return;
+	}
 	m = member_get(net, peer, true);
 	if (!m)
 		return;
@@ -1266,6 +1278,18 @@ static void tick_net(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms)
 		send_likes(v, net, now_ms);
 	for (unsigned i = 0; i < ZT_NET_QUEUE; i++) {
 		struct net_queued *q = &net->queue[i];
+		struct net_gather *e;
+
+		/* A group frame whose gather went unanswered goes to the last list known, if any. */
+		if (q->kind == Q_GROUP && now_ms - q->created_ms >= ZT_MCAST_WAIT_MS) {
+			e = gather_find(net, &q->g, false);
+			q->kind = Q_FREE;
+			if (e && e->fetched_ms)
+				fan_out(v, net, e, q->msg, q->len, now_ms);
+			else
+				net->st.drop_queue++;
+			continue;
+		}
 		if (q->kind == Q_FREE || now_ms - q->created_ms < ZT_NET_QUEUE_MS)
 			continue;
 		q->kind = Q_FREE;

@@ -87,6 +87,7 @@ struct zt_node_stats {
 	uint64_t pending_dropped;
 	uint64_t fragments_rx, fragments_tx, reassembled;
 	uint64_t rendezvous_tx, rendezvous_rx, probes_tx, probes_rx, paths_died, paths_forbidden;
+	uint64_t drop_mcast_refused; /* roots: subscriptions from non-members, or over quota */
 };
 
 int zt_node_new(struct zt_node **out, const struct zt_node_config *cfg, const struct zt_node_callbacks *cb,

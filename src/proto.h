@@ -122,9 +122,16 @@ enum zt_verb {
 #define ZT_COM_REQUEST_MS 1000             /* ask a peer for its certificate at most this often */
 #define ZT_MCAST_LIKE_MS 60000             /* re-announce subscriptions to roots */
 #define ZT_MCAST_EXPIRE_MS 180000          /* roots forget subscriptions not renewed */
-#define ZT_MCAST_GATHER_MS 10000           /* a gathered subscriber list is reused this long */
+#define ZT_MCAST_GATHER_MS 500             /* a group in use is re-gathered (in the background) this
+					    * often: a new listener is reached within about a second
+					    * of announcing itself, even by a sender that sends once
+					    * a second (a 1 s refresh would alias with it) */
 #define ZT_MCAST_GATHER_MAX 256            /* addresses in one GATHER_OK */
+#define ZT_MCAST_STALE_MS 5000             /* an older list is not trusted: the frame waits for the
+					    * root's fresh answer ... */
+#define ZT_MCAST_WAIT_MS 1000              /* ... at most this long, then goes to the old list */
 #define ZT_ROOT_MCAST_MAX 65536            /* subscriptions a root keeps */
+#define ZT_ROOT_MCAST_PER_MEMBER 1024      /* ... of which one member may hold (all networks) */
 #define ZT_MCAST_RATE_PER_SEC 1000         /* multicast frames accepted per source per second */
 #define ZT_MCAST_RATE_BURST 2000
 #define ZT_NET_MEMBERS_MAX 4096            /* peers a network tracks certificates for */

@@ -3,6 +3,7 @@
  * header (never their contents), tell a node its observed address, answer
  * WHOIS. A root carries no trust: nodes validate every identity it hands out.
  */
+#include "netconf.h"
 #include "node_impl.h"
 
 #include <string.h>
@@ -132,17 +133,42 @@ static void answer_whois(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd,
 	}
 }
 
+/*
+ * Only members may subscribe: the announcement carries the member's
+ * certificate, which must be signed by the network's controller (whose
+ * identity this root knows from its own session with it), name the sender
+ * and still be within its validity window.
+ */
+static bool member_of(struct zt_node *n, struct zt_peer *p, uint64_t nwid, const uint8_t *com_bytes,
+		      uint64_t now_ms)
+{
+	struct zt_peer *ctl = zt_node_find_peer(n, nwid >> 24);
+	struct zt_com com;
+
+	if (!ctl || ctl->ident != ZT_IDENT_KNOWN || zt_com_decode(&com, com_bytes, ZT_COM_BYTES) < 0)
+		return false;
+	if (com.member != p->address || com.network_id != nwid || com.issued_ms + com.max_delta_ms < now_ms)
+		return false;
+	return zt_com_verify(&com, &ctl->id) == 0;
+}
+
 static void answer_like(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd, uint64_t now_ms)
 {
 	uint64_t nwid = zt_rd_be64(rd);
+	const uint8_t *com = zt_rd_ref(rd, ZT_COM_BYTES);
 	unsigned count = zt_rd_be16(rd);
 	const uint8_t *groups = count <= ZT_NET_GROUPS_MAX ? zt_rd_ref(rd, (size_t)count * 10) : NULL;
 
-	if (rd->err || !groups) {
+	if (rd->err || !groups || !com) {
 		n->st.drop_bad_message++;
 		return;
 	}
-	zt_mcast_dir_set(n->mdir, nwid, p->address, groups, count, now_ms);
+	if (!member_of(n, p, nwid, com, now_ms)) {
+		n->st.drop_mcast_refused++;
+		return;
+	}
+	if (zt_mcast_dir_set(n->mdir, nwid, p->address, groups, count, now_ms) < count)
+		n->st.drop_mcast_refused++;
 }
 
 static void answer_gather(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd, uint64_t now_ms)

@@ -52,6 +52,8 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	}
 	memcpy(f->data, bytes, h->caplen);
 	f->len = h->caplen;
+	/* A LAN of veths/taps hands us offloaded (partial) checksums: complete them. */
+	zt_port_complete_checksum(f->data, f->len);
 	b->got++;
 }
 

@@ -229,3 +229,86 @@ int zt_port_mac_format(const struct zt_port_mac *mac, char *out, size_t out_len)
 		return ZT_ETOOBIG;
 	return 0;
 }
+
+/* ---------- checksum completion (bridged captures) ---------- */
+
+static uint32_t sum16(uint32_t acc, const uint8_t *p, size_t len)
+{
+	for (; len > 1; p += 2, len -= 2)
+		acc += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		acc += (uint32_t)(p[0] << 8);
+	return acc;
+}
+
+static uint16_t fold(uint32_t acc)
+{
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)~acc;
+}
+
+bool zt_port_complete_checksum(uint8_t *frame, size_t len)
+{
+	size_t l3 = 14, l4, seg_len, csum_off;
+	uint16_t ethertype;
+	uint32_t acc = 0;
+	uint8_t proto;
+	uint16_t want;
+
+	if (len < 14)
+		return false;
+	ethertype = (uint16_t)(frame[12] << 8 | frame[13]);
+	if (ethertype == 0x8100 && len >= 18) {
+		ethertype = (uint16_t)(frame[16] << 8 | frame[17]);
+		l3 = 18;
+	}
+	if (ethertype == 0x0800) {
+		size_t ihl, total;
+		if (len < l3 + 20)
+			return false;
+		ihl = (size_t)(frame[l3] & 0x0f) * 4;
+		total = (size_t)(frame[l3 + 2] << 8 | frame[l3 + 3]);
+		if ((frame[l3] >> 4) != 4 || ihl < 20 || total < ihl || l3 + total > len)
+			return false;
+		if ((frame[l3 + 6] & 0x3f) || frame[l3 + 7]) /* MF or offset: a fragment */
+			return false;
+		proto = frame[l3 + 9];
+		l4 = l3 + ihl;
+		seg_len = total - ihl;
+		acc = sum16(acc, frame + l3 + 12, 8); /* addresses */
+	} else if (ethertype == 0x86dd) {
+		if (len < l3 + 40 || (frame[l3] >> 4) != 6)
+			return false;
+		proto = frame[l3 + 6];
+		l4 = l3 + 40;
+		seg_len = (size_t)(frame[l3 + 4] << 8 | frame[l3 + 5]);
+		if (l4 + seg_len > len)
+			return false;
+		acc = sum16(acc, frame + l3 + 8, 32);
+	} else {
+		return false;
+	}
+	if (proto == 6)
+		csum_off = 16;
+	else if (proto == 17)
+		csum_off = 6;
+	else
+		return false;
+	if (seg_len < csum_off + 2)
+		return false;
+	if (proto == 17 && ethertype == 0x0800 && !frame[l4 + 6] && !frame[l4 + 7])
+		return false; /* IPv4 UDP without a checksum */
+	acc += proto;
+	acc += (uint32_t)seg_len;
+	if (fold(sum16(acc, frame + l4, seg_len)) == 0)
+		return false; /* verifies: leave it */
+	frame[l4 + csum_off] = 0;
+	frame[l4 + csum_off + 1] = 0;
+	want = fold(sum16(acc, frame + l4, seg_len));
+	if (proto == 17 && want == 0)
+		want = 0xffff;
+	frame[l4 + csum_off] = (uint8_t)(want >> 8);
+	frame[l4 + csum_off + 1] = (uint8_t)want;
+	return true;
+}

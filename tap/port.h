@@ -137,4 +137,13 @@ int zt_port_mac_format(const struct zt_port_mac *mac, char *out, size_t out_len)
  * return ZT_EPERM; what says why ("set the MTU: the NIC's MTU is the OS's"). */
 int zt_port_unsupported(const struct zt_port *p, const char *what);
 
+/*
+ * Complete the TCP/UDP checksum of an IPv4/IPv6 frame if it does not verify.
+ * Frames captured from a veth/tap whose sender offloaded the checksum carry
+ * only the pseudo-header sum; forwarded as-is, receivers drop them. Returns
+ * true if the frame was changed. Frames that are not TCP/UDP over IP (or are
+ * IP fragments, or carry IPv6 extension headers) are left alone.
+ */
+bool zt_port_complete_checksum(uint8_t *frame, size_t len);
+
 #endif

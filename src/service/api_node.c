@@ -53,7 +53,8 @@ static int h_status(void *ctx, const struct zt_http_req *req, struct zt_http_res
 		      zt_node_observed(d->node, &obs) ? endpoint_json(&obs) : json_null(), "uptime_ms",
 		      (json_int_t)(now - d->started_ms), "cipher", zt_cipher_name(d->cfg.cipher));
 	json_object_set_new(o, "stats",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "drop_mcast_refused",
+				      (json_int_t)st.drop_mcast_refused, "rx_packets",
 				      (json_int_t)st.rx_packets, "tx_packets", (json_int_t)st.tx_packets, "relayed",
 				      (json_int_t)st.relayed, "drop_auth", (json_int_t)st.drop_auth, "drop_replay",
 				      (json_int_t)st.drop_replay, "drop_truncated", (json_int_t)st.drop_truncated,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # tests/e2e/apps.sh - real applications on top of zt in lab nodes (avahi,
 # SSDP, DHCP across a bridge) and the topology most VL2 application tests use.
 # Source after lab.sh and zt.sh.
@@ -16,6 +17,7 @@
 #   apps_avahi_ready NODE            avahi-daemon in NODE answers on D-Bus and is
 #                                    running (not still registering)
 #   apps_net_stat NODE NWID FIELD    one counter of `zt-cli -j networks` stats
+#   apps_build_forge                 build tools/zt_forge.c (a hostile node) into $LAB_DIR/zt-forge
 
 APPS_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools
 declare -gA APPS_IP APPS_IF APPS_HOLDER
@@ -109,4 +111,16 @@ for n in json.load(sys.stdin):
         break
 else:
     print(0)' "$2" "$3"
+}
+
+# apps_build_forge: compile tools/zt_forge.c against the core library next to
+# $ZT_BIN (build/san: with the same sanitizers) into $LAB_DIR/zt-forge
+apps_build_forge() {
+	local libdir san=()
+	libdir=$(cd "$ZT_BIN/.." && pwd)
+	[ -f "$libdir/libztcore.a" ] || { echo "apps: no $libdir/libztcore.a (run make san)" >&2; return 1; }
+	# shellcheck disable=SC2054
+	case $libdir in */san) san=(-fsanitize=address,undefined -fno-omit-frame-pointer) ;; esac
+	${CC:-cc} -std=c11 -O1 -Wall "${san[@]}" -I"$APPS_TOOLS/../../../src" -o "$LAB_DIR/zt-forge" \
+		"$APPS_TOOLS/zt_forge.c" "$libdir/libztcore.a" -lcrypto
 }

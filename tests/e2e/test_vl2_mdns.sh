@@ -6,7 +6,9 @@
 # published on m1 with avahi-publish is browsed and resolved (to m1's zt
 # address and port) by avahi-browse on m2 and m3, and m1's host name resolves
 # over mDNS from both. The mDNS group 224.0.0.251 only reaches the other sites
-# because ztd announces avahi's multicast membership of the TAP.
+# because ztd announces avahi's multicast membership of the TAP. The discovery
+# time is printed; it is bounded here only by 30 s (see the note it prints and
+# test_vl2_ssdp.sh for how soon a new subscriber must be reached).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/e2e/lab.sh
@@ -46,8 +48,8 @@ unescape() { python3 -c 'import re,sys; print(re.sub(r"\\(\d{3})", lambda m: chr
 
 # found NODE: one bounded browse; succeeds once SVC is resolved to m1's zt address
 found() {
-	local node=$1 line name ifc proto addr port
-	while IFS=';' read -r kind ifc proto name type dom host addr port txt; do
+	local node=$1 kind name ifc proto addr port host txt _type _dom
+	while IFS=';' read -r kind ifc proto name _type _dom host addr port txt; do
 		[ "$kind" = "=" ] || continue
 		[ "$(unescape "$name")" = "$SVC" ] || continue
 		[ "$proto" = IPv4 ] || continue
@@ -74,6 +76,11 @@ for n in m2 m3; do
 done
 echo "figure: service published on m1 discovered and resolved on m2 after ${took[m2]} ms, on m3 after ${took[m3]} ms (from avahi-publish start)"
 echo "PASS: avahi-browse on m2 and m3 finds and resolves the service published on m1 to ${APPS_IP[m1]}:$PORT"
+if [ "${took[m2]}" -gt 5000 ] || [ "${took[m3]}" -gt 5000 ]; then
+	echo "note: discovery over 5 s: the avahi daemons started together, each ztd gathered the subscribers of" \
+		"224.0.0.251 before the others had announced theirs and reuses that list for ZT_MCAST_GATHER_MS (10 s);" \
+		"test_vl2_ssdp.sh checks how soon a new subscriber is reached"
+fi
 
 # host name resolution over mDNS across sites
 for n in m2 m3; do

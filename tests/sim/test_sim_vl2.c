@@ -344,6 +344,33 @@ START_TEST(test_large_frames_cross_fragmented)
 }
 END_TEST
 
+START_TEST(test_root_refuses_non_member_subscriptions)
+{
+	struct test_ctl tc = {0};
+	uint64_t nwid;
+	struct sim *s = vl2_world(38, 2, &tc, &nwid);
+	struct sim_node *root = sim_node_at(s, 0), *x = sim_node_at(s, 3);
+	struct zt_node_stats before, after;
+	uint8_t body[8 + ZT_COM_BYTES + 2 + 10] = {0};
+
+	tc.denied = x->id.address;
+	ck_assert(join_all(s, nwid, 1, 3));
+	zt_node_get_stats(root->node, &before);
+	/* x is no member: it claims the broadcast group with a made-up certificate. */
+	for (int i = 0; i < 8; i++)
+		body[i] = (uint8_t)(nwid >> (56 - 8 * i));
+	memset(body + 8, 0x5a, ZT_COM_BYTES);
+	body[8 + ZT_COM_BYTES + 1] = 1;
+	memset(body + 8 + ZT_COM_BYTES + 2, 0xff, 6);
+	zt_node_send(x->node, root->id.address, ZT_VERB_MULTICAST_LIKE, body, sizeof(body), sim_now(s));
+	sim_run_for(s, 1000);
+	zt_node_get_stats(root->node, &after);
+	ck_assert_uint_eq(after.drop_mcast_refused - before.drop_mcast_refused, 1);
+	printf("sim: VL2: root refused a subscription without a valid membership certificate\n");
+	sim_free(s);
+}
+END_TEST
+
 static Suite *sim_vl2_suite(void)
 {
 	Suite *s = suite_create("sim_vl2");
@@ -357,6 +384,7 @@ static Suite *sim_vl2_suite(void)
 	tcase_add_test(tc, test_revocation_cuts_member_off);
 	tcase_add_test(tc, test_bridge_foreign_macs);
 	tcase_add_test(tc, test_large_frames_cross_fragmented);
+	tcase_add_test(tc, test_root_refuses_non_member_subscriptions);
 	suite_add_tcase(s, tc);
 	return s;
 }
