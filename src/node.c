@@ -957,6 +957,29 @@ static void dispatch(struct zt_node *n, struct zt_peer *p, const struct zt_endpo
 	n->st.drop_bad_message++;
 }
 
+/*
+ * DATA under keys we do not hold: typically we restarted and the peer still
+ * uses the old session. The packet proves nothing (it may be spoofed), so it
+ * only makes us start our own authenticated handshake, at a bounded rate and
+ * not more than once per retry interval per peer.
+ */
+static void resync_session(struct zt_node *n, uint64_t src, uint64_t now_ms)
+{
+	struct zt_peer *p = zt_node_find_peer(n, src);
+
+	if (src == n->id.address || zt_address_reserved(src))
+		return;
+	if (p && (p->hs.state != ZT_HS_NONE || (p->cur && zt_keypair_can_send(p->cur, now_ms) &&
+						now_ms - p->cur->created_ms < ZT_REKEY_TIMEOUT_MS)))
+		return;
+	if (!zt_limiter_take(&n->unknown_index_limit, now_ms))
+		return;
+	if (!p)
+		p = zt_node_get_peer(n, src, now_ms);
+	if (p)
+		ensure_session(n, p, now_ms);
+}
+
 static void handle_data(struct zt_node *n, const struct zt_endpoint *from, const struct zt_hdr *h, uint8_t *pkt,
 			size_t len, uint64_t now_ms)
 {
@@ -969,6 +992,7 @@ static void handle_data(struct zt_node *n, const struct zt_endpoint *from, const
 
 	if (!kp || kp->peer->address != h->src) {
 		n->st.drop_unknown_index++;
+		resync_session(n, h->src, now_ms);
 		return;
 	}
 	p = kp->peer;
@@ -1158,6 +1182,11 @@ static void tick_session(struct zt_node *n, struct zt_peer *p, uint64_t now_ms)
 	if (!kp->initiator && active && p->hs.state == ZT_HS_NONE &&
 	    now_ms - kp->created_ms >= ZT_REJECT_AFTER_MS - ZT_KEEPALIVE_MS - ZT_REKEY_TIMEOUT_MS)
 		start_handshake(n, p, now_ms);
+	/* We keep sending but hear nothing (the peer answers data with keepalives
+	 * within ZT_KEEPALIVE_MS): it may have lost the session, e.g. restarted. */
+	if (p->hs.state == ZT_HS_NONE && p->last_data_tx_ms > p->last_rx_ms &&
+	    now_ms - p->last_rx_ms >= ZT_STALE_SESSION_MS && now_ms - p->last_data_tx_ms < ZT_KEEPALIVE_MS)
+		start_handshake(n, p, now_ms);
 	/* Passive keepalive: we got data and sent nothing back for a while. */
 	if (p->last_data_rx_ms > p->last_tx_ms && now_ms - p->last_tx_ms >= ZT_KEEPALIVE_MS &&
 	    now_ms - p->last_data_rx_ms < ZT_KEEPALIVE_MS * 3) {
@@ -1291,6 +1320,8 @@ int zt_node_new(struct zt_node **out, const struct zt_node_config *cfg, const st
 	n->max_peers = cfg->max_peers ? cfg->max_peers : ZT_DEFAULT_MAX_PEERS;
 	n->validate_limit = (struct zt_limiter){ZT_VALIDATE_BURST * 1000ULL, now_ms, ZT_VALIDATE_PER_SEC,
 						ZT_VALIDATE_BURST};
+	n->unknown_index_limit = (struct zt_limiter){ZT_UNKNOWN_INDEX_PER_SEC * 1000ULL, now_ms,
+						     ZT_UNKNOWN_INDEX_PER_SEC, ZT_UNKNOWN_INDEX_PER_SEC};
 	zt_noise_local_init(&n->noise, &n->id);
 	zt_noise_local_rotate(&n->noise, now_ms, cb->random, cb->ctx);
 	n->tx_buf = malloc(ZT_MAX_PACKET_BYTES);

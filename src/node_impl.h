@@ -59,6 +59,7 @@ struct zt_node {
 	unsigned n_local_eps;
 
 	struct zt_limiter validate_limit;
+	struct zt_limiter unknown_index_limit;
 	uint64_t hs_window_ms;
 	unsigned hs_window_count;
 	bool under_load;

@@ -67,6 +67,9 @@ enum zt_pkt_type {
 #define ZT_HS_JITTER_MS 333               /* spreads retries so two sides do not collide forever */
 #define ZT_HS_INIT_MIN_INTERVAL_MS 50     /* a peer's inits are processed at most this often */
 #define ZT_HS_COOKIE_RETRY_MS 100         /* after a cookie reply (round trip proven), retry this soon */
+#define ZT_STALE_SESSION_MS (ZT_KEEPALIVE_MS + ZT_REKEY_TIMEOUT_MS) /* sent, heard nothing: re-handshake */
+#define ZT_UNKNOWN_INDEX_PER_SEC 10        /* DATA under keys we lack (the peer restarted?): handshakes
+					    * started because of it, node-wide */
 
 /* ---- handshake DoS defence (PROTOCOL.md "Cookies") ---- */
 #define ZT_COOKIE_SECRET_MS 120000        /* cookie secret rotates every 2 minutes */

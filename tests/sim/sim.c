@@ -62,6 +62,8 @@ struct sim {
 	unsigned n_blocks;
 	sim_tap_fn tap;
 	void *tap_ctx;
+	struct zt_root_spec roots[ZT_MAX_ROOTS];
+	unsigned n_roots;
 };
 
 /* ---------- PRNG ---------- */
@@ -526,9 +528,55 @@ struct sim_node *sim_add_node(struct sim *s, bool is_root, int nat)
 	return n;
 }
 
+static int start_core(struct sim *s, struct sim_node *n)
+{
+	struct zt_node_config cfg = {
+		.identity = &n->id,
+		.is_root = n->is_root,
+		.cipher = s->cfg.cipher,
+		.roots = s->roots,
+		.n_roots = s->n_roots,
+		.trust_root_identities = true,
+	};
+	struct zt_node_callbacks cb = {
+		.ctx = n,
+		.send = sim_send_cb,
+		.random = sim_random_cb,
+		.echo_reply = sim_echo_cb,
+		.vl2_message = sim_vl2_cb,
+	};
+	int err = zt_node_new(&n->node, &cfg, &cb, s->now);
+
+	if (err) {
+		fprintf(stderr, "sim: node %u: %s\n", n->index, zt_strerror(err));
+		return err;
+	}
+	zt_node_set_local_endpoints(n->node, &n->ep, 1);
+	if (!n->is_root) {
+		struct zt_vl2_callbacks vcb = {
+			.ctx = n,
+			.deliver = sim_deliver_cb,
+			.changed = sim_changed_cb,
+			.controller_request = sim_controller_cb,
+		};
+		if (zt_vl2_new(&n->vl2, n->node, &vcb) < 0)
+			return ZT_ENOMEM;
+	}
+	return 0;
+}
+
+int sim_restart(struct sim *s, struct sim_node *n)
+{
+	zt_vl2_free(n->vl2);
+	n->vl2 = NULL;
+	zt_node_free(n->node);
+	n->node = NULL;
+	return start_core(s, n);
+}
+
 int sim_start(struct sim *s)
 {
-	struct zt_root_spec roots[ZT_MAX_ROOTS];
+	struct zt_root_spec *roots = s->roots;
 	unsigned n_roots = 0;
 
 	for (unsigned i = 0; i < s->n_nodes && n_roots < ZT_MAX_ROOTS; i++) {
@@ -545,39 +593,12 @@ int sim_start(struct sim *s)
 		roots[n_roots].n_endpoints = 1;
 		n_roots++;
 	}
+	s->n_roots = n_roots;
 	for (unsigned i = 0; i < s->n_nodes; i++) {
 		struct sim_node *n = s->nodes[i];
-		struct zt_node_config cfg = {
-			.identity = &n->id,
-			.is_root = n->is_root,
-			.cipher = s->cfg.cipher,
-			.roots = roots,
-			.n_roots = n_roots,
-			.trust_root_identities = true,
-		};
-		struct zt_node_callbacks cb = {
-			.ctx = n,
-			.send = sim_send_cb,
-			.random = sim_random_cb,
-			.echo_reply = sim_echo_cb,
-			.vl2_message = sim_vl2_cb,
-		};
-		int err = zt_node_new(&n->node, &cfg, &cb, s->now);
-		if (err) {
-			fprintf(stderr, "sim: node %u: %s\n", i, zt_strerror(err));
+		int err = start_core(s, n);
+		if (err)
 			return err;
-		}
-		zt_node_set_local_endpoints(n->node, &n->ep, 1);
-		if (!n->is_root) {
-			struct zt_vl2_callbacks vcb = {
-				.ctx = n,
-				.deliver = sim_deliver_cb,
-				.changed = sim_changed_cb,
-				.controller_request = sim_controller_cb,
-			};
-			if (zt_vl2_new(&n->vl2, n->node, &vcb) < 0)
-				return ZT_ENOMEM;
-		}
 		/* Stagger first ticks so 200 nodes do not start in lockstep. */
 		n->next_tick_ms = s->now + sim_rand(s) % 500;
 		heap_push(s, (struct sim_event){.at = n->next_tick_ms, .node = (int)i});

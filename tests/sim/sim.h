@@ -88,6 +88,8 @@ void sim_nat_rebind(struct sim *s, int nat);
 
 enum zt_link sim_link(struct sim *s, struct sim_node *a, struct sim_node *b);
 int sim_root_count(const struct sim *s);
+/* Crash and restart a node: a fresh core with the same identity (sessions lost). */
+int sim_restart(struct sim *s, struct sim_node *n);
 uint64_t sim_trace_hash(const struct sim *s);
 uint64_t sim_datagrams(const struct sim *s);
 uint64_t sim_rand(struct sim *s);
