@@ -130,8 +130,9 @@ enum zt_verb {
 					    * of announcing itself, even by a sender that sends once
 					    * a second (a 1 s refresh would alias with it) */
 #define ZT_MCAST_GATHER_MAX 256            /* addresses in one GATHER_OK */
-#define ZT_MCAST_STALE_MS 5000             /* an older list is not trusted: the frame waits for the
-					    * root's fresh answer ... */
+#define ZT_MCAST_STALE_MS 1000             /* an older list is not trusted: the frame waits one root
+					    * round trip for a fresh answer (a steady stream keeps its
+					    * list fresh and never waits) ... */
 #define ZT_MCAST_WAIT_MS 1000              /* ... at most this long, then goes to the old list */
 #define ZT_ROOT_MCAST_MAX 65536            /* subscriptions a root keeps */
 #define ZT_ROOT_MCAST_PER_MEMBER 1024      /* ... of which one member may hold (all networks) */

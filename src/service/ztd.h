@@ -34,7 +34,7 @@ struct ztd_ping {
 	enum zt_link link;
 };
 
-#define ZTD_PORT_POLL_MS 500 /* re-read a port's multicast groups and addresses: a new listener is announced within 0.5 s */
+#define ZTD_PORT_POLL_MS 250 /* re-read a port's multicast groups and addresses: a new listener is announced within 0.25 s */
 #define ZTD_CTL_MEMBERS 4096  /* members the controller role pushes to */
 
 struct ztd_net {
