@@ -20,7 +20,9 @@ REL_FLAGS := -O2
 # Debian packages the build, the tests, the lab and the demo need.
 DEB_PKGS := build-essential pkg-config libssl-dev libpcap-dev liblwip-dev libconfig-dev check \
 	libsubunit-dev libmnl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev \
-	iproute2 iptables tcpdump iperf3 python3 procps psmisc dnsmasq-base busybox conntrack iputils-ping avahi-daemon avahi-utils dbus util-linux
+	iproute2 iptables tcpdump iperf3 python3 procps psmisc dnsmasq-base busybox conntrack iputils-ping avahi-daemon avahi-utils dbus dbus-daemon util-linux
+# Only `make bench` needs these (the established L2 VPN it compares against).
+BENCH_PKGS := tinc
 
 # Rooms (see ARCHITECTURE.md): what goes into which archive.
 CORE_SRC    := $(wildcard src/*.c) $(wildcard rules/*.c)
@@ -133,7 +135,7 @@ demo-stop:
 	@bash tests/e2e/demo.sh --stop
 
 bench:
-	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(BENCH_PKGS)"
 	@$(MAKE) --no-print-directory all
 	@ZT_BIN=$(O)/rel/bin BENCH_OUT=$(O)/bench bash tests/bench/bench.sh
 

@@ -143,13 +143,21 @@ static bool member_of(struct zt_node *n, struct zt_peer *p, uint64_t nwid, const
 		      uint64_t now_ms)
 {
 	struct zt_peer *ctl = zt_node_find_peer(n, nwid >> 24);
+	const struct zt_identity *ctl_id;
 	struct zt_com com;
 
-	if (!ctl || ctl->ident != ZT_IDENT_KNOWN || zt_com_decode(&com, com_bytes, ZT_COM_BYTES) < 0)
+	/* The controller may be this very node (root and controller in one daemon). */
+	if ((nwid >> 24) == n->id.address)
+		ctl_id = &n->id;
+	else if (ctl && ctl->ident == ZT_IDENT_KNOWN)
+		ctl_id = &ctl->id;
+	else
+		return false;
+	if (zt_com_decode(&com, com_bytes, ZT_COM_BYTES) < 0)
 		return false;
 	if (com.member != p->address || com.network_id != nwid || com.issued_ms + com.max_delta_ms < now_ms)
 		return false;
-	return zt_com_verify(&com, &ctl->id) == 0;
+	return zt_com_verify(&com, ctl_id) == 0;
 }
 
 static void answer_like(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd, uint64_t now_ms)

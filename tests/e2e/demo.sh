@@ -240,18 +240,11 @@ for r in recs:
         r["time"] - t0, r.get("event_type"), who, "valid" if r.get("valid") else "INVALID", ans, reply))
 EOF
 
-# ------------------------------------------------------------------ show
-section "What alice sees: zt-cli peers"
-cmdline "zt-cli peers"
-zt_cli alice peers 2>&1 | indent
-note "DIRECT: a hole was punched through both NATs; RELAY: packets go through the root."
-note "A symmetric NAT (a new public port per destination) usually defeats hole punching."
-
-section "What alice sees: zt-cli networks"
-cmdline "zt-cli networks"
-zt_cli alice networks 2>&1 | indent
-say "and on the controller (zt-cli controller member list $NWID):"
-zt_cli ctl controller member list "$NWID" 2>&1 | indent
+n_jr=$(grep -c '"event_type": "member.join_requested"' "$HOOK_EVENTS" 2>/dev/null)
+if [ "${n_jr:-0}" -lt 3 ]; then
+	bad "the hook saw ${n_jr:-0} join requests, expected 3"
+	JOIN_OK=0
+fi
 
 # ------------------------------------------------------------------ ping
 section "Ping across sites over the virtual network"
@@ -264,14 +257,28 @@ for p in "${pairs[@]}"; do
 	if [ $? = 0 ]; then
 		rtt=$(sed -n 's/^rtt min\/avg\/max\/mdev = \([^ ]*\) ms.*/\1/p' <<<"$out" | awk -F/ '{printf "min %s / avg %s / max %s ms", $1, $2, $3}')
 		loss=$(grep -o '[0-9.]*% packet loss' <<<"$out")
-		ok "$(printf '%-5s (%s) -> %-5s (%s)' "$a" "${LAB_SITE[$a]}" "$b" "${LAB_SITE[$b]}"): 5 pings to ${IP[$b]}, $loss, $rtt"
+		ok "$(printf '%-18s' "$a@${LAB_SITE[$a]} -> $b@${LAB_SITE[$b]}") 5 pings to ${IP[$b]}: $loss, rtt $rtt"
 	else
 		bad "$a -> $b (${IP[$b]}): no reply"
 		tail -n 3 <<<"$out" | indent
 		PING_OK=0
 	fi
 done
-note "link of each peer as alice sees it now: bob $(zt_link alice "$(zt_addr bob)"), carol $(zt_link alice "$(zt_addr carol)")"
+
+# ------------------------------------------------------------------ show
+section "What alice sees: zt-cli peers"
+cmdline "zt-cli peers"
+zt_cli alice peers 2>&1 | indent
+note "root and controller are public: reached DIRECT. bob and carol sit behind NATs: DIRECT means"
+note "the root introduced the pair and a hole was punched through both NATs; RELAY means the"
+note "packets go through the root (a symmetric NAT, new public port per destination, usually"
+note "defeats hole punching). Either way the traffic is end-to-end encrypted."
+
+section "What alice sees: zt-cli networks"
+cmdline "zt-cli networks"
+zt_cli alice networks 2>&1 | indent
+say "and on the controller (zt-cli controller member list $NWID):"
+zt_cli ctl controller member list "$NWID" 2>&1 | indent
 
 # ------------------------------------------------------------------ mDNS
 section "mDNS / DNS-SD (Bonjour) across sites with avahi"
@@ -320,10 +327,14 @@ else
 		MDNS_OK=1
 		for m in bob carol; do
 			deadline=$(($(now_ms) + 30000)) got_it=0
+			printf '   %s… %s is browsing for %s%s' "$D" "$m" "$STYPE" "$N"
 			while [ "$(now_ms)" -lt "$deadline" ]; do
 				found "$m" && { got_it=1; break; }
+				printf '%s.%s' "$D" "$N"
 				sleep 0.3
 			done
+			if [ -t 1 ]; then printf '\r\033[K'; else printf '\n'; fi
+
 			if [ $got_it = 1 ]; then
 				FOUND_MS[$m]=$(($(now_ms) - t))
 				ok "$(printf '%-5s' "$m") discovered it after $(secs "${FOUND_MS[$m]}"): ${FOUND_LINE[$m]}"
@@ -386,13 +397,23 @@ DEMO_STOP=
 trap 'DEMO_STOP=INT' INT
 trap 'DEMO_STOP=TERM' TERM
 trap 'DEMO_STOP=HUP' HUP
+tick=0
 while [ -z "$DEMO_STOP" ]; do
 	sleep 1 &
 	wait $! 2>/dev/null
-	for m in root ctl "${MEMBERS[@]}"; do
-		lab_alive "ztd-$m" || { bad "ztd in $m exited; see $LAB_DIR/ztd-$m.log"; DEMO_STOP=died; }
-	done
-	[ "$DEMO_STOP" = died ] && { tail -n 20 "$LAB_DIR"/ztd-*.log 2>/dev/null | indent; }
+	tick=$((tick + 1))
+	[ $((tick % 5)) = 0 ] && [ -z "$DEMO_STOP" ] || continue
+	# every 5 s: are the daemons still there? (a Ctrl-C during the check kills
+	# the check's own ps, so only a check that no signal interrupted counts)
+	dead=
+	for m in root ctl "${MEMBERS[@]}"; do lab_alive "ztd-$m" || dead="$dead $m"; done
+	if [ -n "$dead" ] && [ -z "$DEMO_STOP" ]; then
+		for m in $dead; do
+			bad "ztd in $m exited; last lines of $LAB_DIR/ztd-$m.log:"
+			tail -n 15 "$LAB_DIR/ztd-$m.log" 2>/dev/null | indent
+		done
+		DEMO_STOP=died
+	fi
 done
 printf '\n%sStopping (%s):%s killing the daemons, deleting the namespaces and %s...\n' "$B" "$DEMO_STOP" "$N" "$LAB_DIR"
 trap '' INT TERM HUP

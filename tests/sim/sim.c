@@ -552,7 +552,7 @@ static int start_core(struct sim *s, struct sim_node *n)
 		return err;
 	}
 	zt_node_set_local_endpoints(n->node, &n->ep, 1);
-	if (!n->is_root) {
+	{ /* every node has VL2, roots too (a root may also be a controller) */
 		struct zt_vl2_callbacks vcb = {
 			.ctx = n,
 			.deliver = sim_deliver_cb,

@@ -371,6 +371,35 @@ START_TEST(test_root_refuses_non_member_subscriptions)
 }
 END_TEST
 
+/* One daemon that is root and controller: its own members' subscriptions count. */
+START_TEST(test_root_that_is_also_controller)
+{
+	struct sim_cfg cfg = {.seed = 39, .latency_ms = 10};
+	struct sim *s = sim_new(&cfg);
+	struct test_ctl tc = {0};
+	struct sim_node *rc, *a, *b;
+	uint8_t f[64] = {0};
+	uint64_t nwid;
+
+	rc = sim_add_node(s, true, -1);
+	a = sim_add_node(s, false, sim_add_nat(s, SIM_NAT_PORT_RESTRICTED, 60000));
+	b = sim_add_node(s, false, sim_add_nat(s, SIM_NAT_PORT_RESTRICTED, 60000));
+	ck_assert_int_eq(sim_start(s), 0);
+	rc->controller = test_controller;
+	rc->controller_ctx = &tc;
+	nwid = rc->id.address << 24 | 0x000043;
+	sim_run_for(s, 2000);
+	ck_assert(join_all(s, nwid, 1, 3));
+	memset(f, 0xff, 6);
+	zt_vl2_member_mac(f + 6, a->id.address, nwid);
+	f[12] = 0x08;
+	send_frame(s, a, nwid, f, 64);
+	ck_assert_uint_eq(b->frames_rx, 1);
+	printf("sim: VL2: a root that is also the controller: broadcast between its members works\n");
+	sim_free(s);
+}
+END_TEST
+
 static Suite *sim_vl2_suite(void)
 {
 	Suite *s = suite_create("sim_vl2");
@@ -385,6 +414,7 @@ static Suite *sim_vl2_suite(void)
 	tcase_add_test(tc, test_bridge_foreign_macs);
 	tcase_add_test(tc, test_large_frames_cross_fragmented);
 	tcase_add_test(tc, test_root_refuses_non_member_subscriptions);
+	tcase_add_test(tc, test_root_that_is_also_controller);
 	suite_add_tcase(s, tc);
 	return s;
 }
