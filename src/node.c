@@ -1444,7 +1444,8 @@ static void fill_info(const struct zt_node *n, struct zt_peer *p, uint64_t now_m
 	memset(pi, 0, sizeof(*pi));
 	pi->address = p->address;
 	pi->is_root = p->is_root;
-	pi->latency_ms = p->latency_ms;
+	/* The preferred path's probed latency, else the last echo's round trip. */
+	pi->latency_ms = best && best->latency_ms >= 0 ? best->latency_ms : p->latency_ms;
 	pi->last_rx_ms = p->last_rx_ms;
 	pi->session_age_ms = p->cur ? (int64_t)(now_ms - p->cur->created_ms) : -1;
 	pi->rx_packets = p->rx_packets;
