@@ -100,11 +100,10 @@ static struct zt_keypair *index_find(const struct zt_node *n, uint32_t idx)
 	return kp;
 }
 
-static uint32_t index_fresh(struct zt_node *n, const struct zt_peer *except_hs_of)
+static uint32_t index_fresh(struct zt_node *n)
 {
 	uint32_t idx;
 
-	(void)except_hs_of;
 	do {
 		n->cb.random(n->cb.ctx, &idx, sizeof(idx));
 	} while (idx == 0 || index_find(n, idx));
@@ -381,7 +380,7 @@ static void start_handshake(struct zt_node *n, struct zt_peer *p, uint64_t now_m
 		return;
 	if (p->hs.state == ZT_HS_NONE)
 		p->hs.first_sent_ms = now_ms;
-	err = zt_noise_create_init(&n->noise, &p->hs, &p->id, index_fresh(n, p), n->cipher, now_ms, n->cb.random,
+	err = zt_noise_create_init(&n->noise, &p->hs, &p->id, index_fresh(n), n->cipher, now_ms, n->cb.random,
 				   n->cb.ctx, pkt);
 	if (err) {
 		fmt_addr(a, p->address);
@@ -594,7 +593,7 @@ static void handle_init(struct zt_node *n, const struct zt_endpoint *from, const
 		goto out;
 	p->hs.greatest_ts_seen = info.timestamp;
 	p->hs.last_init_rx_ms = now_ms;
-	err = zt_noise_create_resp(&n->noise, &info, &p->hs, index_fresh(n, p), n->cb.random, n->cb.ctx, resp, &keys);
+	err = zt_noise_create_resp(&n->noise, &info, index_fresh(n), n->cb.random, n->cb.ctx, resp, &keys);
 	if (err)
 		goto out;
 	install_keypair(n, p, &keys, now_ms);

@@ -267,8 +267,8 @@ static void split_keys(const uint8_t ck[32], bool initiator, struct zt_hs_keys *
 	zt_wipe(k2, sizeof(k2));
 }
 
-int zt_noise_create_resp(struct zt_noise_local *l, struct zt_hs_init_info *info, const struct zt_handshake *peer_hs,
-			 uint32_t local_index, zt_random_fn rnd, void *rnd_ctx, uint8_t out[ZT_HS_RESP_BYTES],
+int zt_noise_create_resp(struct zt_noise_local *l, struct zt_hs_init_info *info, uint32_t local_index,
+			 zt_random_fn rnd, void *rnd_ctx, uint8_t out[ZT_HS_RESP_BYTES],
 			 struct zt_hs_keys *keys)
 {
 	struct zt_hdr hdr = {ZT_PROTO_VERSION, ZT_PKT_HS_RESP, 0, 0, info->peer.address, l->id->address};
@@ -277,7 +277,6 @@ int zt_noise_create_resp(struct zt_noise_local *l, struct zt_hs_init_info *info,
 	uint8_t *p;
 	int err;
 
-	(void)peer_hs;
 	rnd(rnd_ctx, e_priv, 32);
 	err = zt_x25519_public(e_pub, e_priv);
 	if (err)

@@ -93,8 +93,8 @@ int zt_noise_check_macs(struct zt_noise_local *l, const uint8_t *pkt, size_t len
 int zt_noise_consume_init(struct zt_noise_local *l, const uint8_t *pkt, size_t len, struct zt_hs_init_info *info);
 
 /* Responder: write the HS_RESP packet and derive keys. */
-int zt_noise_create_resp(struct zt_noise_local *l, struct zt_hs_init_info *info, const struct zt_handshake *peer_hs,
-			 uint32_t local_index, zt_random_fn rnd, void *rnd_ctx, uint8_t out[ZT_HS_RESP_BYTES],
+int zt_noise_create_resp(struct zt_noise_local *l, struct zt_hs_init_info *info, uint32_t local_index,
+			 zt_random_fn rnd, void *rnd_ctx, uint8_t out[ZT_HS_RESP_BYTES],
 			 struct zt_hs_keys *keys);
 
 /* Initiator: consume an HS_RESP for hs (state INIT_SENT) and derive keys. */
