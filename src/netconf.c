@@ -8,6 +8,7 @@
 
 #include "wire.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define FLAG_PRIVATE 0x01
@@ -648,4 +649,127 @@ int zt_netconf_decode(struct zt_netconf *nc, const void *buf, size_t len, const 
 	if (rc != 0)
 		memset(nc, 0, sizeof(*nc));
 	return rc;
+}
+
+/* ---- credential: a member's tags and capabilities for its peers ---- */
+
+static void cred_write_body(struct zt_wr *w, const struct zt_credential *c)
+{
+	zt_wr_u8(w, ZT_NETCONF_FORMAT_VERSION);
+	zt_wr_u8(w, ZT_NETCONF_KIND_CREDENTIAL);
+	zt_wr_be64(w, c->network_id);
+	zt_wr_beN(w, c->member, ZT_ADDR_BYTES);
+	zt_wr_be64(w, c->issued_ms);
+	zt_wr_u8(w, c->n_tags);
+	for (unsigned i = 0; i < c->n_tags; i++) {
+		zt_wr_be32(w, c->tags[i].id);
+		zt_wr_be32(w, c->tags[i].value);
+	}
+	zt_wr_u8(w, c->n_caps);
+	for (unsigned i = 0; i < c->n_caps; i++)
+		zt_wr_lv16(w, c->caps[i], strlen(c->caps[i]));
+}
+
+static bool cred_fields_ok(const struct zt_credential *c)
+{
+	if (!network_ok(c->network_id) || !member_ok(c->member) || c->n_tags > ZT_NETCONF_TAGS_MAX ||
+	    c->n_caps > ZT_NETCONF_CAPS_MAX)
+		return false;
+	for (unsigned i = 0; i < c->n_caps; i++)
+		if (!text_ok(c->caps[i], ZT_NETCONF_CAP_NAME_MAX, false))
+			return false;
+	return true;
+}
+
+int zt_credential_from_netconf(struct zt_credential *cred, const struct zt_netconf *nc,
+			       const struct zt_identity *controller)
+{
+	uint8_t buf[ZT_CREDENTIAL_MAX_BYTES];
+	struct zt_wr w;
+
+	memset(cred, 0, sizeof(*cred));
+	cred->network_id = nc->network_id;
+	cred->member = nc->member;
+	cred->issued_ms = nc->issued_ms;
+	cred->n_tags = ZT_MIN(nc->n_tags, ZT_NETCONF_TAGS_MAX);
+	memcpy(cred->tags, nc->tags, sizeof(cred->tags[0]) * cred->n_tags);
+	cred->n_caps = ZT_MIN(nc->n_caps, ZT_NETCONF_CAPS_MAX);
+	for (unsigned i = 0; i < cred->n_caps; i++)
+		snprintf(cred->caps[i], sizeof(cred->caps[i]), "%s", nc->caps[i].name);
+	if (!cred_fields_ok(cred) || !controller_owns(controller, nc->network_id) || !controller->has_secret)
+		return ZT_EINVAL;
+	zt_wr_init(&w, buf, sizeof(buf));
+	cred_write_body(&w, cred);
+	if (w.err)
+		return ZT_EINVAL;
+	return zt_identity_sign(controller, buf, w.len, cred->signature);
+}
+
+int zt_credential_encode(const struct zt_credential *cred, uint8_t *out, size_t cap, size_t *out_len)
+{
+	struct zt_wr w;
+
+	if (!cred_fields_ok(cred))
+		return ZT_EINVAL;
+	zt_wr_init(&w, out, cap);
+	cred_write_body(&w, cred);
+	zt_wr_bytes(&w, cred->signature, ZT_SIGNATURE_BYTES);
+	if (w.err)
+		return ZT_ETOOBIG;
+	*out_len = w.len;
+	return 0;
+}
+
+int zt_credential_decode(struct zt_credential *cred, const void *buf, size_t len)
+{
+	struct zt_rd r;
+	uint8_t version, kind;
+
+	memset(cred, 0, sizeof(*cred));
+	if (len > ZT_CREDENTIAL_MAX_BYTES)
+		return ZT_ETOOBIG;
+	zt_rd_init(&r, buf, len);
+	version = zt_rd_u8(&r);
+	kind = zt_rd_u8(&r);
+	cred->network_id = zt_rd_be64(&r);
+	cred->member = zt_rd_beN(&r, ZT_ADDR_BYTES);
+	cred->issued_ms = zt_rd_be64(&r);
+	cred->n_tags = zt_rd_u8(&r);
+	if (cred->n_tags > ZT_NETCONF_TAGS_MAX)
+		return ZT_EINVAL;
+	for (unsigned i = 0; i < cred->n_tags; i++) {
+		cred->tags[i].id = zt_rd_be32(&r);
+		cred->tags[i].value = zt_rd_be32(&r);
+	}
+	cred->n_caps = zt_rd_u8(&r);
+	if (cred->n_caps > ZT_NETCONF_CAPS_MAX)
+		return ZT_EINVAL;
+	for (unsigned i = 0; i < cred->n_caps; i++) {
+		size_t n;
+		const uint8_t *name = zt_rd_lv16(&r, ZT_NETCONF_CAP_NAME_MAX, &n);
+		if (name)
+			memcpy(cred->caps[i], name, n);
+	}
+	zt_rd_bytes(&r, cred->signature, ZT_SIGNATURE_BYTES);
+	if (r.err || r.left)
+		return ZT_ETRUNC;
+	if (version != ZT_NETCONF_FORMAT_VERSION)
+		return ZT_EVERSION;
+	if (kind != ZT_NETCONF_KIND_CREDENTIAL || !cred_fields_ok(cred))
+		return ZT_EINVAL;
+	return 0;
+}
+
+int zt_credential_verify(const struct zt_credential *cred, const struct zt_identity *controller)
+{
+	uint8_t buf[ZT_CREDENTIAL_MAX_BYTES];
+	struct zt_wr w;
+
+	if (!cred_fields_ok(cred) || !controller_owns(controller, cred->network_id))
+		return ZT_EINVAL;
+	zt_wr_init(&w, buf, sizeof(buf));
+	cred_write_body(&w, cred);
+	if (w.err)
+		return ZT_EINVAL;
+	return zt_identity_verify(controller, buf, w.len, cred->signature) ? 0 : ZT_EAUTH;
 }

@@ -18,6 +18,7 @@
 #define ZT_NETCONF_KIND_CONFIG 0x4e     /* 'N' */
 #define ZT_NETCONF_KIND_COM 0x43        /* 'C' */
 #define ZT_NETCONF_KIND_REVOCATION 0x52 /* 'R' */
+#define ZT_NETCONF_KIND_CREDENTIAL 0x54 /* 'T': a member's tags and capabilities, for its peers */
 
 /* A network id's top 40 bits are its controller's address. */
 #define ZT_NWID_CONTROLLER(nwid) ((uint64_t)(nwid) >> 24)
@@ -168,6 +169,32 @@ int zt_com_verify(const struct zt_com *com, const struct zt_identity *controller
 bool zt_com_agree(const struct zt_com *a, const struct zt_com *b, const struct zt_identity *controller);
 
 /* Revocation records. */
+/*
+ * A member's tags and capability names, signed by the controller, so that its
+ * peers' rules can match them (a peer only ever sees its own config).
+ * Travels with the member's certificate.
+ */
+struct zt_credential {
+	uint64_t network_id;
+	uint64_t member;
+	uint64_t issued_ms;
+	uint8_t n_tags;
+	struct zt_netconf_tag tags[ZT_NETCONF_TAGS_MAX];
+	uint8_t n_caps;
+	char caps[ZT_NETCONF_CAPS_MAX][ZT_NETCONF_CAP_NAME_MAX + 1];
+	uint8_t signature[ZT_SIGNATURE_BYTES];
+};
+#define ZT_CREDENTIAL_MAX_BYTES \
+	(2 + 8 + 5 + 8 + 1 + ZT_NETCONF_TAGS_MAX * 8 + 1 + ZT_NETCONF_CAPS_MAX * (2 + ZT_NETCONF_CAP_NAME_MAX) + \
+	 ZT_SIGNATURE_BYTES)
+
+/* The credential for nc's member, from nc's tags and capabilities (nc need not be signed). */
+int zt_credential_from_netconf(struct zt_credential *cred, const struct zt_netconf *nc,
+			       const struct zt_identity *controller);
+int zt_credential_encode(const struct zt_credential *cred, uint8_t *out, size_t cap, size_t *out_len);
+int zt_credential_decode(struct zt_credential *cred, const void *buf, size_t len);
+int zt_credential_verify(const struct zt_credential *cred, const struct zt_identity *controller);
+
 int zt_revocation_sign(struct zt_revocation *rev, const struct zt_identity *controller);
 int zt_revocation_encode(const struct zt_revocation *rev, uint8_t out[ZT_REVOCATION_BYTES]);
 int zt_revocation_decode(struct zt_revocation *rev, const void *buf, size_t len);

@@ -22,6 +22,10 @@ struct net_member {
 	uint64_t address; /* 0: free slot */
 	struct zt_com com;
 	bool com_ok;
+	/* its tags and capabilities, from its controller-signed credential */
+	uint8_t n_tags;
+	struct zt_rules_tag tags[ZT_RULES_MAX_TAGS];
+	uint32_t caps_bits;
 	uint64_t com_sent_ms, com_req_ms;
 	uint64_t mcast_tokens, mcast_last_ms; /* milli-tokens */
 };
@@ -65,6 +69,8 @@ struct zt_network {
 	bool have_conf;
 	uint8_t mac[6];
 	uint8_t com_bytes[ZT_COM_BYTES];
+	uint8_t cred_bytes[ZT_CREDENTIAL_MAX_BYTES]; /* our credential, sent with the certificate */
+	size_t cred_len;
 
 	uint8_t *chunks; /* ZT_NETCONF_MAX_BYTES being reassembled */
 	uint64_t chunk_rev;
@@ -105,6 +111,9 @@ struct zt_vl2 {
 	uint8_t *frame;   /* rebuilding one frame */
 	uint8_t *conf_out;/* controller: a signed config being sent */
 	uint8_t *copy;    /* one tee/watch copy being sent */
+	struct zt_netconf *ctl_nc; /* controller: a config decoded to derive its credential */
+	uint8_t cred_out[ZT_CREDENTIAL_MAX_BYTES];
+	size_t cred_out_len;
 	uint64_t rng;     /* xorshift state for the rules' random match, seeded once */
 };
 
@@ -202,6 +211,7 @@ static void send_com(struct zt_vl2 *v, struct zt_network *net, struct net_member
 		return;
 	zt_wr_init(&w, v->buf, ZT_MAX_MESSAGE_BYTES);
 	zt_wr_bytes(&w, net->com_bytes, ZT_COM_BYTES);
+	zt_wr_lv16(&w, net->cred_bytes, net->cred_len);
 	/* Sent or queued behind the session set-up: either way, not again before the resend interval. */
 	send_vl2(v, m->address, ZT_VERB_COM, &w, now_ms);
 	m->com_sent_ms = now_ms;
@@ -383,10 +393,21 @@ static bool rules_pass(struct zt_vl2 *v, struct zt_network *net, enum zt_rules_d
 	meta.sender_is_bridge = sender_bridge;
 	meta.random = next_random(v);
 	if (dir == ZT_RULES_OUTBOUND) {
+		struct net_member *r = dst ? member_get(net, dst, false) : NULL;
 		meta.caps = net->caps_bits;
 		own_tags(net, meta.sender_tags, &meta.sender_tag_count);
+		if (r) {
+			meta.receiver_tag_count = r->n_tags;
+			memcpy(meta.receiver_tags, r->tags, sizeof(r->tags[0]) * r->n_tags);
+		}
 	} else {
+		struct net_member *snd = member_get(net, src, false);
 		own_tags(net, meta.receiver_tags, &meta.receiver_tag_count);
+		if (snd) {
+			meta.caps = snd->caps_bits;
+			meta.sender_tag_count = snd->n_tags;
+			memcpy(meta.sender_tags, snd->tags, sizeof(snd->tags[0]) * snd->n_tags);
+		}
 	}
 	zt_rules_eval(net->rules, &meta, frame, len, net->counters, res);
 	trace_line(net, &meta, frame, len, res, now_ms);
@@ -938,6 +959,35 @@ static int controller_identity(struct zt_vl2 *v, struct zt_network *net, struct 
 	return ZT_EAGAIN;
 }
 
+/* The peer's tags and capabilities, if its credential (after the certificate) checks out. */
+static void adopt_credential(struct zt_network *net, struct net_member *m, const struct zt_identity *ctl,
+			     struct zt_rd *rd)
+{
+	struct zt_credential cred;
+	const uint8_t *bytes;
+	size_t len;
+
+	bytes = zt_rd_lv16(rd, ZT_CREDENTIAL_MAX_BYTES, &len);
+	if (!bytes || !len)
+		return;
+	if (zt_credential_decode(&cred, bytes, len) < 0 || cred.member != m->address ||
+	    cred.network_id != net->nwid || zt_credential_verify(&cred, ctl) < 0) {
+		net->st.drop_bad_com++;
+		return;
+	}
+	m->n_tags = (uint8_t)ZT_MIN(cred.n_tags, ZT_RULES_MAX_TAGS);
+	for (unsigned i = 0; i < m->n_tags; i++) {
+		m->tags[i].id = cred.tags[i].id;
+		m->tags[i].value = cred.tags[i].value;
+	}
+	m->caps_bits = 0;
+	for (unsigned i = 0; net->have_rules && i < cred.n_caps; i++) {
+		int c = zt_rules_cap_find(net->rules, cred.caps[i]);
+		if (c >= 0 && c < 32)
+			m->caps_bits |= 1u << c;
+	}
+}
+
 static void handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
 {
 	const uint8_t *bytes = zt_rd_ref(rd, ZT_COM_BYTES);
@@ -970,6 +1020,7 @@ static void handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64
 		net->members_ok++;
 	m->com = com;
 	m->com_ok = true;
+	adopt_credential(net, m, &ctl, rd);
 	if (!m->com_sent_ms)
 		send_com(v, net, m, now_ms);
 	flush_member_queue(v, net, peer, now_ms);
@@ -1081,6 +1132,20 @@ static void apply_conf(struct zt_vl2 *v, struct zt_network *net, const uint8_t *
 	v->cb.changed(v->cb.ctx, net->nwid);
 }
 
+/* Our own credential from the controller: checked, then sent with our certificate. */
+static void keep_own_credential(struct zt_vl2 *v, struct zt_network *net, const uint8_t *bytes, size_t len,
+				uint64_t now_ms)
+{
+	struct zt_credential cred;
+	struct zt_identity ctl;
+
+	if (controller_identity(v, net, &ctl, now_ms) < 0 || zt_credential_decode(&cred, bytes, len) < 0 ||
+	    cred.member != self(v) || cred.network_id != net->nwid || zt_credential_verify(&cred, &ctl) < 0)
+		return;
+	memcpy(net->cred_bytes, bytes, len);
+	net->cred_len = len;
+}
+
 static void handle_netconf(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
 {
 	uint64_t nwid = zt_rd_be64(rd);
@@ -1091,6 +1156,8 @@ static void handle_netconf(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, ui
 	uint64_t rev = zt_rd_be64(rd);
 	uint32_t total = zt_rd_be32(rd), off = zt_rd_be32(rd);
 	const uint8_t *chunk = zt_rd_lv16(rd, ZT_NETCONF_CHUNK_BYTES, &chunk_len);
+	size_t cred_len;
+	const uint8_t *cred = zt_rd_lv16(rd, ZT_CREDENTIAL_MAX_BYTES, &cred_len);
 	char text[160], why[128];
 
 	if (rd->err || !net || peer != net->controller)
@@ -1131,6 +1198,8 @@ static void handle_netconf(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, ui
 		return;
 	net->chunk_got = 0;
 	apply_conf(v, net, net->chunks, total, now_ms);
+	if (net->have_conf && cred && cred_len)
+		keep_own_credential(v, net, cred, cred_len, now_ms);
 }
 
 static void send_request(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms)
@@ -1177,6 +1246,7 @@ static void send_answer(struct zt_vl2 *v, uint64_t nwid, uint64_t member, const 
 		zt_wr_be32(&w, (uint32_t)total);
 		zt_wr_be32(&w, (uint32_t)off);
 		zt_wr_lv16(&w, ans->conf + off, n);
+		zt_wr_lv16(&w, v->cred_out, ans->status == ZT_NETCONF_OK ? v->cred_out_len : 0);
 		if (member == self(v)) {
 			struct zt_rd rd;
 			zt_rd_init(&rd, v->buf, w.len);
@@ -1186,6 +1256,18 @@ static void send_answer(struct zt_vl2 *v, uint64_t nwid, uint64_t member, const 
 		}
 		off += n;
 	} while (off < total);
+}
+
+/* The member's tags and capabilities from the config just signed, as a credential for its peers. */
+static void make_credential(struct zt_vl2 *v, const struct zt_vl2_answer *ans)
+{
+	const struct zt_identity *me = zt_node_identity(v->node);
+	struct zt_credential cred;
+
+	if (zt_netconf_decode(v->ctl_nc, ans->conf, ans->conf_len, me) < 0 ||
+	    zt_credential_from_netconf(&cred, v->ctl_nc, me) < 0 ||
+	    zt_credential_encode(&cred, v->cred_out, sizeof(v->cred_out), &v->cred_out_len) < 0)
+		v->cred_out_len = 0;
 }
 
 void zt_vl2_controller_push(struct zt_vl2 *v, uint64_t nwid, uint64_t member, uint64_t now_ms)
@@ -1199,6 +1281,9 @@ void zt_vl2_controller_push(struct zt_vl2 *v, uint64_t nwid, uint64_t member, ui
 		return;
 	if (v->cb.controller_request(v->cb.ctx, nwid, &id, now_ms, &ans) < 0)
 		return;
+	v->cred_out_len = 0;
+	if (ans.status == ZT_NETCONF_OK)
+		make_credential(v, &ans);
 	send_answer(v, nwid, member, &ans, now_ms);
 }
 
@@ -1421,9 +1506,10 @@ int zt_vl2_new(struct zt_vl2 **out, struct zt_node *node, const struct zt_vl2_ca
 	v->frame = malloc(ZT_MAX_MESSAGE_BYTES);
 	v->conf_out = malloc(ZT_NETCONF_MAX_BYTES);
 	v->copy = malloc(ZT_MAX_MESSAGE_BYTES);
+	v->ctl_nc = malloc(sizeof(*v->ctl_nc));
 	zt_node_random(node, &v->rng, sizeof(v->rng));
 	v->rng |= 1;
-	if (!v->buf || !v->frame || !v->conf_out || !v->copy) {
+	if (!v->buf || !v->frame || !v->conf_out || !v->copy || !v->ctl_nc) {
 		zt_vl2_free(v);
 		return ZT_ENOMEM;
 	}
@@ -1441,5 +1527,6 @@ void zt_vl2_free(struct zt_vl2 *v)
 	free(v->frame);
 	free(v->conf_out);
 	free(v->copy);
+	free(v->ctl_nc);
 	free(v);
 }

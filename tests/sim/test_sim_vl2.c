@@ -15,6 +15,8 @@ struct test_ctl {
 	uint64_t awaiting;
 	uint64_t bridge;
 	uint64_t revision;
+	const char *rules;   /* rules source for every member's config, NULL none */
+	uint64_t tagged;     /* this member gets tag 7 = 1 */
 };
 
 static uint8_t host_of(struct sim *s, uint64_t address)
@@ -53,6 +55,18 @@ static int test_controller(struct sim_node *self, uint64_t nwid, const struct zt
 	nc.ips[0].addr[1] = 147;
 	nc.ips[0].addr[3] = host_of(self->sim, member->address);
 	nc.ips[0].prefix_len = 24;
+	if (member->address == tc->tagged) {
+		nc.n_tags = 1;
+		nc.tags[0].id = 7;
+		nc.tags[0].value = 1;
+	}
+	if (tc->rules) {
+		size_t len = 0;
+		struct zt_rules_error err;
+		if (zt_rules_compile(tc->rules, strlen(tc->rules), nc.rules, sizeof(nc.rules), &len, &err) < 0)
+			return ZT_EINVAL;
+		nc.rules_len = (uint16_t)len;
+	}
 	ans->status = ZT_NETCONF_OK;
 	return zt_netconf_sign(&nc, &self->id, ans->conf, ZT_NETCONF_MAX_BYTES, &ans->conf_len);
 }
@@ -400,6 +414,35 @@ START_TEST(test_root_that_is_also_controller)
 }
 END_TEST
 
+/* A receiver's rules see the sender's tags: they travel in a controller-signed credential. */
+START_TEST(test_rules_match_the_remote_senders_tags)
+{
+	struct test_ctl tc = {.rules = "accept arp;\naccept sender-tag 7 1;\ndrop;\n"};
+	uint64_t nwid;
+	struct sim *s = vl2_world(40, 3, &tc, &nwid);
+	struct sim_node *a = sim_node_at(s, 2), *b = sim_node_at(s, 3), *c = sim_node_at(s, 4);
+	struct zt_net_info ib;
+	uint8_t f[64] = {0};
+
+	tc.tagged = a->id.address;
+	ck_assert(join_all(s, nwid, 1, 5));
+	/* a (tag 7 = 1) sends c a frame: c's inbound rules accept it only if c knows a's tag. */
+	zt_vl2_member_mac(f, c->id.address, nwid);
+	f[12] = 0x08;
+	zt_vl2_member_mac(f + 6, a->id.address, nwid);
+	send_frame(s, a, nwid, f, 64);
+	ck_assert_uint_eq(c->frames_rx, 1);
+	/* b has no tag: its own outbound evaluation already refuses the frame. */
+	zt_vl2_member_mac(f + 6, b->id.address, nwid);
+	send_frame(s, b, nwid, f, 64);
+	ck_assert_uint_eq(c->frames_rx, 1);
+	zt_vl2_info(b->vl2, nwid, &ib);
+	ck_assert_uint_ge(ib.stats.drop_rules_out, 1);
+	printf("sim: VL2: rules on the receiver matched the remote sender's tag (credential): tagged sender accepted, untagged one refused\n");
+	sim_free(s);
+}
+END_TEST
+
 static Suite *sim_vl2_suite(void)
 {
 	Suite *s = suite_create("sim_vl2");
@@ -415,6 +458,7 @@ static Suite *sim_vl2_suite(void)
 	tcase_add_test(tc, test_large_frames_cross_fragmented);
 	tcase_add_test(tc, test_root_refuses_non_member_subscriptions);
 	tcase_add_test(tc, test_root_that_is_also_controller);
+	tcase_add_test(tc, test_rules_match_the_remote_senders_tags);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -446,6 +446,43 @@ START_TEST(revocation_voids_older_certificates_only)
 }
 END_TEST
 
+START_TEST(credential_round_trip_tamper_and_truncation)
+{
+	struct zt_netconf *nc;
+
+	setup_ids();
+	nc = full_config(0);
+	{
+	struct zt_credential cred, back;
+	uint8_t buf[ZT_CREDENTIAL_MAX_BYTES], bad[ZT_CREDENTIAL_MAX_BYTES];
+	size_t len = 0;
+
+	ck_assert_int_eq(zt_credential_from_netconf(&cred, nc, &ctl), 0);
+	ck_assert_uint_eq(cred.n_tags, nc->n_tags);
+	ck_assert_uint_eq(cred.n_caps, nc->n_caps);
+	ck_assert_int_eq(zt_credential_encode(&cred, buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(zt_credential_decode(&back, buf, len), 0);
+	ck_assert_int_eq(zt_credential_verify(&back, &ctl), 0);
+	ck_assert_uint_eq(back.member, nc->member);
+	ck_assert_int_eq(memcmp(back.tags, nc->tags, sizeof(back.tags[0]) * back.n_tags), 0);
+	for (unsigned i = 0; i < back.n_caps; i++)
+		ck_assert_str_eq(back.caps[i], nc->caps[i].name);
+	/* another key, any flipped byte, any truncation: refused */
+	ck_assert_int_ne(zt_credential_verify(&back, &other), 0);
+	for (size_t i = 0; i < len; i++) {
+		memcpy(bad, buf, len);
+		bad[i] ^= 0x01;
+		ck_assert(zt_credential_decode(&back, bad, len) != 0 || zt_credential_verify(&back, &ctl) != 0);
+	}
+	for (size_t i = 0; i < len; i++)
+		ck_assert_int_ne(zt_credential_decode(&back, buf, i), 0);
+	/* only the network's controller can issue one */
+	ck_assert_int_ne(zt_credential_from_netconf(&cred, nc, &other), 0);
+	}
+	free(nc);
+}
+END_TEST
+
 static Suite *netconf_suite(void)
 {
 	Suite *s = suite_create("netconf");
@@ -453,6 +490,7 @@ static Suite *netconf_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, config_round_trip_is_byte_identical);
+	tcase_add_test(tc, credential_round_trip_tamper_and_truncation);
 	tcase_add_test(tc, config_at_every_maximum_round_trips);
 	tcase_add_test(tc, config_any_flipped_bit_is_rejected);
 	tcase_add_test(tc, config_truncated_or_extended_is_rejected);
