@@ -107,7 +107,8 @@ static void cb_vl2(void *ctx, uint64_t peer, uint8_t verb, const uint8_t *data, 
 	case ZT_VERB_COM:
 		name = "COM";
 		n_com++;
-		if (len == ZT_COM_BYTES && !have_real_com) {
+		/* a certificate, then (since the credential was added) the sender's credential */
+		if (len >= ZT_COM_BYTES && !have_real_com) {
 			memcpy(real_com, data, ZT_COM_BYTES);
 			have_real_com = true;
 		}
