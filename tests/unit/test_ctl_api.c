@@ -11,33 +11,13 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "test_helpers.h"
 #include "controller/controller.h"
 
 static struct zt_identity ctl_id;
 static bool ctl_ready;
 static char home[64];
 static struct zt_ctl *ctl;
-
-static void test_random(void *ctx, void *buf, size_t len)
-{
-	uint64_t *state = ctx;
-	uint8_t *p = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		p[i] = (uint8_t)(z ^ (z >> 31));
-	}
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void setup(void)
 {
