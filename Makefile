@@ -25,6 +25,7 @@ DEB_PKGS := build-essential pkg-config libssl-dev libpcap-dev liblwip-dev libcon
 BENCH_PKGS := tinc
 
 # Rooms (see ARCHITECTURE.md): what goes into which archive.
+BASE_SRC    := $(wildcard src/base/*.c)
 CORE_SRC    := $(wildcard src/*.c) $(wildcard rules/*.c)
 OS_SRC      := $(wildcard osdep/*.c) $(wildcard tap/*.c)
 CTRL_SRC    := $(wildcard controller/*.c)
@@ -66,6 +67,10 @@ $(O)/$(1)/libztcore.a: $$(addprefix $(O)/$(1)/,$$(CORE_SRC:.c=.o))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
 
+$(O)/$(1)/libztbase.a: $$(addprefix $(O)/$(1)/,$$(BASE_SRC:.c=.o))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+
 $(O)/$(1)/libztos.a: $$(addprefix $(O)/$(1)/,$$(OS_SRC:.c=.o))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
@@ -82,7 +87,7 @@ $(O)/$(1)/libztcli.a: $$(addprefix $(O)/$(1)/,$$(CLI_COMMON:.c=.o))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
 
-$(1)_ARCHIVES := $(O)/$(1)/libztctl.a $(O)/$(1)/libztos.a $(O)/$(1)/libztcore.a
+$(1)_ARCHIVES := $(O)/$(1)/libztctl.a $(O)/$(1)/libztos.a $(O)/$(1)/libztcore.a $(O)/$(1)/libztbase.a
 
 $(O)/$(1)/bin/ztd: $(O)/$(1)/src/service/ztd.o $(O)/$(1)/libztsvc.a $$($(1)_ARCHIVES)
 	@mkdir -p $$(dir $$@)

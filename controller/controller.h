@@ -13,10 +13,10 @@
 
 #include <jansson.h>
 
-#include "endpoint.h"
+#include "base/endpoint.h"
 #include "identity.h"
 #include "netconf.h"
-#include "zt.h"
+#include "base/zt.h"
 
 struct zt_ctl;
 

@@ -284,6 +284,7 @@ int zt_ctl_open_with(const char *home, const struct zt_identity *controller, con
 		return ZT_ENOMEM;
 	c->id = *controller;
 	c->opt = *opt;
+	zt_limiter_init(&c->validate_limit, ZT_VALIDATE_PER_SEC, ZT_VALIDATE_BURST);
 	if (c->opt.hook_max_attempts == 0)
 		c->opt.hook_max_attempts = 1;
 	c->home = strdup(home);
@@ -291,8 +292,9 @@ int zt_ctl_open_with(const char *home, const struct zt_identity *controller, con
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->q_lock, NULL);
 	if (!c->home || c->notify_fd < 0) {
+		rc = c->notify_fd < 0 ? ZT_EIO : ZT_ENOMEM;
 		zt_ctl_close(c);
-		return c->notify_fd < 0 ? ZT_EIO : ZT_ENOMEM;
+		return rc;
 	}
 	rc = zt_ctl_store_sqlite_open(home, &c->store);
 	if (rc == 0 && c->opt.hooks_enabled)
@@ -385,24 +387,6 @@ int zt_ctl_revocations(struct zt_ctl *c, uint64_t nwid, uint64_t now_ms, struct 
 
 /* ---- config requests ---- */
 
-/* Token bucket for the costly identity check of strangers. */
-static bool bucket_take(struct zt_ctl *c, uint64_t now_ms)
-{
-	const uint64_t full = (uint64_t)ZT_VALIDATE_BURST * 1000;
-
-	if (c->bucket_ms == 0 || now_ms < c->bucket_ms) {
-		c->bucket_milli = full;
-	} else {
-		uint64_t add = (now_ms - c->bucket_ms) * ZT_VALIDATE_PER_SEC;
-		c->bucket_milli = ZT_MIN(full, c->bucket_milli + add);
-	}
-	c->bucket_ms = now_ms;
-	if (c->bucket_milli < 1000)
-		return false;
-	c->bucket_milli -= 1000;
-	return true;
-}
-
 static void answer(struct zt_ctl_answer *out, int status, const char *reason)
 {
 	out->status = status;
@@ -457,7 +441,7 @@ static int check_identity(struct zt_ctl *c, uint64_t nwid, const struct zt_ident
 	if (known || *conflict)
 		return 0;
 	pthread_mutex_lock(&c->lock);
-	allowed = bucket_take(c, now_ms);
+	allowed = zt_limiter_take(&c->validate_limit, now_ms); /* the costly identity check of strangers */
 	pthread_mutex_unlock(&c->lock);
 	if (!allowed)
 		return ZT_ERATE;

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 
+#include "base/limiter.h"
 #include "controller.h"
 #include "store.h"
 
@@ -62,8 +63,7 @@ struct zt_ctl {
 	bool tx_outbox; /* the open transaction queued hook deliveries */
 	struct zt_ctl_notes tx_notes;
 	struct zt_ctl_revs tx_revs;
-	uint64_t bucket_milli; /* identity validations left x1000 */
-	uint64_t bucket_ms;
+	struct zt_limiter validate_limit; /* identity checks of strangers */
 
 	pthread_mutex_t q_lock; /* committed, waiting for zt_ctl_process */
 	struct zt_ctl_notes q_notes;

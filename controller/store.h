@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "netconf.h"
-#include "zt.h"
+#include "base/zt.h"
 
 enum zt_ctl_delivery_state {
 	ZT_CTL_DELIVERY_PENDING = 0,

@@ -6,7 +6,7 @@
  */
 #include "osdep/loop.h"
 #include "osdep/os.h"
-#include "zt.h"
+#include "base/zt.h"
 
 #include <errno.h>
 #include <limits.h>

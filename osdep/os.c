@@ -3,7 +3,7 @@
  * Owns nothing long-lived; sockets and the event loop live in their own files.
  */
 #include "osdep/os.h"
-#include "zt.h"
+#include "base/zt.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 #ifndef ZT_OSDEP_UDP_H
 #define ZT_OSDEP_UDP_H
 
-#include "endpoint.h"
+#include "base/endpoint.h"
 
 #include <stdbool.h>
 #include <stddef.h>

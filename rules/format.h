@@ -7,7 +7,7 @@
 #define ZT_RULES_FORMAT_H
 
 #include "rules.h"
-#include "wire.h"
+#include "base/wire.h"
 
 #define ZT_RULES_MAGIC 0x5a545242u   /* "ZTRB" */
 #define ZT_RULES_HDR_BYTES 12        /* magic, version, caps, length, rules, base rules */

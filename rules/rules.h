@@ -7,7 +7,7 @@
 #ifndef ZT_RULES_H
 #define ZT_RULES_H
 
-#include "zt.h"
+#include "base/zt.h"
 
 #define ZT_RULES_VERSION 1         /* bytecode format version in every blob header */
 #define ZT_RULES_MAX_BYTES 16384   /* a blob rides inside the signed network config */

@@ -441,17 +441,6 @@ int zt_aead_open_once(int cipher, const uint8_t key[32], const uint8_t nonce[12]
 
 /* ---- small helpers ---- */
 
-void zt_wipe(void *p, size_t n)
-{
-	if (p && n)
-		OPENSSL_cleanse(p, n);
-}
-
-bool zt_ct_equal(const void *a, const void *b, size_t n)
-{
-	return CRYPTO_memcmp(a, b, n) == 0;
-}
-
 void zt_hex_encode(char *out, const uint8_t *in, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -7,7 +7,8 @@
 #ifndef ZT_CRYPTO_H
 #define ZT_CRYPTO_H
 
-#include "zt.h"
+#include "base/ct.h" /* zt_wipe, zt_ct_equal */
+#include "base/zt.h"
 
 #define ZT_KEY_BYTES 32
 #define ZT_SIG_BYTES 64
@@ -71,9 +72,6 @@ int zt_aead_seal_once(int cipher, const uint8_t key[32], const uint8_t nonce[12]
 int zt_aead_open_once(int cipher, const uint8_t key[32], const uint8_t nonce[12], const void *aad,
 		      size_t aad_len, const void *in, size_t len, uint8_t *out);
 
-/* Secrets are wiped when dropped; MACs and tokens compared in constant time. */
-void zt_wipe(void *p, size_t n);
-bool zt_ct_equal(const void *a, const void *b, size_t n);
 
 /* Hex helpers used by identity text forms and the CLI. */
 void zt_hex_encode(char *out, const uint8_t *in, size_t len); /* out gets 2*len+1 chars */

@@ -7,7 +7,7 @@
 #ifndef ZT_FRAGMENT_H
 #define ZT_FRAGMENT_H
 
-#include "zt.h"
+#include "base/zt.h"
 
 #define ZT_REASM_SLOTS 64          /* concurrent packets being reassembled per node */
 #define ZT_REASM_PER_SOURCE 8      /* slots one source address may hold at once */

@@ -8,7 +8,7 @@
 
 #include "crypto.h"
 #include "proto.h"
-#include "wire.h"
+#include "base/wire.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #ifndef ZT_IDENTITY_H
 #define ZT_IDENTITY_H
 
-#include "zt.h"
+#include "base/zt.h"
 
 #define ZT_ADDR_BYTES 5
 #define ZT_ADDR_MASK 0xffffffffffULL

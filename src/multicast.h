@@ -6,7 +6,7 @@
 #ifndef ZT_MULTICAST_H
 #define ZT_MULTICAST_H
 
-#include "zt.h"
+#include "base/zt.h"
 
 struct zt_mcast_dir;
 

@@ -6,7 +6,7 @@
  */
 #include "netconf.h"
 
-#include "wire.h"
+#include "base/wire.h"
 
 #include <stdio.h>
 #include <string.h>

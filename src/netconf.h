@@ -9,7 +9,7 @@
 #define ZT_NETCONF_H
 
 #include "identity.h"
-#include "zt.h"
+#include "base/zt.h"
 
 /* Format version byte that opens every encoding below. */
 #define ZT_NETCONF_FORMAT_VERSION 1

@@ -7,7 +7,8 @@
 #include "network.h"
 #include "crypto.h"
 #include "packet.h"
-#include "wire.h"
+#include "base/limiter.h"
+#include "base/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ struct net_member {
 	struct zt_rules_tag tags[ZT_RULES_MAX_TAGS];
 	uint32_t caps_bits;
 	uint64_t com_sent_ms, com_req_ms;
-	uint64_t mcast_tokens, mcast_last_ms; /* milli-tokens */
+	struct zt_limiter mcast_limit; /* multicast frames accepted from it */
 };
 
 struct net_mac {
@@ -188,6 +189,7 @@ static struct net_member *member_get(struct zt_network *net, uint64_t address, b
 				return NULL;
 			memset(m, 0, sizeof(*m));
 			m->address = address;
+			zt_limiter_init(&m->mcast_limit, ZT_MCAST_RATE_PER_SEC, ZT_MCAST_RATE_BURST);
 			return m;
 		}
 	}
@@ -809,21 +811,6 @@ void zt_vl2_frame_from_port(struct zt_vl2 *v, uint64_t nwid, const uint8_t *fram
 	send_to_member(v, net, member, v->frame, mlen, now_ms);
 }
 
-static bool mcast_rate_ok(struct net_member *m, uint64_t now_ms)
-{
-	uint64_t cap = (uint64_t)ZT_MCAST_RATE_BURST * 1000;
-
-	if (m->mcast_last_ms == 0)
-		m->mcast_tokens = cap;
-	else if (now_ms > m->mcast_last_ms)
-		m->mcast_tokens = ZT_MIN(cap, m->mcast_tokens + (now_ms - m->mcast_last_ms) * ZT_MCAST_RATE_PER_SEC);
-	m->mcast_last_ms = now_ms;
-	if (m->mcast_tokens < 1000)
-		return false;
-	m->mcast_tokens -= 1000;
-	return true;
-}
-
 /* Admission of a frame from a peer: a member with a valid certificate. */
 static struct net_member *admit(struct zt_vl2 *v, struct zt_network *net, uint64_t peer, uint64_t now_ms)
 {
@@ -875,7 +862,7 @@ static void deliver(struct zt_vl2 *v, struct zt_network *net, struct net_member 
 		return;
 	}
 	if (frame[0] & 1) {
-		if (!mcast_rate_ok(m, now_ms)) {
+		if (!zt_limiter_take(&m->mcast_limit, now_ms)) {
 			net->st.drop_rate++;
 			return;
 		}

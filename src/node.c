@@ -22,22 +22,6 @@ const char *zt_link_name(enum zt_link link)
 
 /* ---------- small helpers ---------- */
 
-bool zt_limiter_take(struct zt_limiter *l, uint64_t now_ms)
-{
-	uint64_t cap = (uint64_t)l->burst * 1000;
-
-	if (now_ms > l->last_ms) {
-		l->milli_tokens += (now_ms - l->last_ms) * l->rate_per_sec;
-		if (l->milli_tokens > cap)
-			l->milli_tokens = cap;
-		l->last_ms = now_ms;
-	}
-	if (l->milli_tokens < 1000)
-		return false;
-	l->milli_tokens -= 1000;
-	return true;
-}
-
 static unsigned peer_bucket(uint64_t address)
 {
 	return (unsigned)((address * 0x9e3779b97f4a7c15ULL) >> 52) & (ZT_PEER_BUCKETS - 1);
@@ -1317,10 +1301,8 @@ int zt_node_new(struct zt_node **out, const struct zt_node_config *cfg, const st
 	n->trust_roots = cfg->trust_root_identities;
 	n->cipher = cfg->cipher;
 	n->max_peers = cfg->max_peers ? cfg->max_peers : ZT_DEFAULT_MAX_PEERS;
-	n->validate_limit = (struct zt_limiter){ZT_VALIDATE_BURST * 1000ULL, now_ms, ZT_VALIDATE_PER_SEC,
-						ZT_VALIDATE_BURST};
-	n->unknown_index_limit = (struct zt_limiter){ZT_UNKNOWN_INDEX_PER_SEC * 1000ULL, now_ms,
-						     ZT_UNKNOWN_INDEX_PER_SEC, ZT_UNKNOWN_INDEX_PER_SEC};
+	zt_limiter_init(&n->validate_limit, ZT_VALIDATE_PER_SEC, ZT_VALIDATE_BURST);
+	zt_limiter_init(&n->unknown_index_limit, ZT_UNKNOWN_INDEX_PER_SEC, ZT_UNKNOWN_INDEX_PER_SEC);
 	zt_noise_local_init(&n->noise, &n->id);
 	zt_noise_local_rotate(&n->noise, now_ms, cb->random, cb->ctx);
 	n->tx_buf = malloc(ZT_MAX_PACKET_BYTES);

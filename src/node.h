@@ -6,7 +6,7 @@
 #ifndef ZT_NODE_H
 #define ZT_NODE_H
 
-#include "endpoint.h"
+#include "base/endpoint.h"
 #include "identity.h"
 #include "proto.h"
 

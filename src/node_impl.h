@@ -5,12 +5,13 @@
 #ifndef ZT_NODE_IMPL_H
 #define ZT_NODE_IMPL_H
 
+#include "base/limiter.h"
 #include "fragment.h"
 #include "multicast.h"
 #include "node.h"
 #include "packet.h"
 #include "peer.h"
-#include "wire.h"
+#include "base/wire.h"
 
 #define ZT_PEER_BUCKETS 4096
 #define ZT_INDEX_BUCKETS 4096
@@ -23,14 +24,6 @@ struct zt_pending {
 	size_t len;
 	bool used;
 	uint8_t *msg; /* ZT_MAX_MESSAGE_BYTES, allocated at node creation */
-};
-
-/* Token bucket in milli-tokens: rate per second, burst in tokens. */
-struct zt_limiter {
-	uint64_t milli_tokens;
-	uint64_t last_ms;
-	uint32_t rate_per_sec;
-	uint32_t burst;
 };
 
 struct zt_node {
@@ -76,7 +69,6 @@ int zt_node_send_msg(struct zt_node *n, struct zt_peer *p, const uint8_t *msg, s
 int zt_node_send_msg_via(struct zt_node *n, struct zt_peer *p, const uint8_t *msg, size_t len,
 			 const struct zt_endpoint *via, uint64_t now_ms);
 bool zt_node_path_allowed(struct zt_node *n, const struct zt_endpoint *ep);
-bool zt_limiter_take(struct zt_limiter *l, uint64_t now_ms);
 
 /* root.c: the root role */
 void zt_root_relay(struct zt_node *n, const struct zt_endpoint *from, const struct zt_hdr *h, uint8_t *pkt,

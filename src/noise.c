@@ -6,7 +6,7 @@
 #include "noise.h"
 #include "crypto.h"
 #include "packet.h"
-#include "wire.h"
+#include "base/wire.h"
 
 #include <string.h>
 

@@ -9,7 +9,7 @@
 #ifndef ZT_NOISE_H
 #define ZT_NOISE_H
 
-#include "endpoint.h"
+#include "base/endpoint.h"
 #include "identity.h"
 #include "proto.h"
 

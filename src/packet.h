@@ -5,10 +5,10 @@
 #ifndef ZT_PACKET_H
 #define ZT_PACKET_H
 
-#include "endpoint.h"
+#include "base/endpoint.h"
 #include "proto.h"
-#include "wire.h"
-#include "zt.h"
+#include "base/wire.h"
+#include "base/zt.h"
 
 struct zt_hdr {
 	uint8_t version;

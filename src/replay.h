@@ -6,7 +6,7 @@
 #ifndef ZT_REPLAY_H
 #define ZT_REPLAY_H
 
-#include "zt.h"
+#include "base/zt.h"
 
 #define ZT_REPLAY_WINDOW_BITS 8192 /* issue floor is 2048; 8192 absorbs batching and multi-path reorder */
 #define ZT_REPLAY_WORDS (ZT_REPLAY_WINDOW_BITS / 64)

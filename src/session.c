@@ -5,7 +5,7 @@
  */
 #include "session.h"
 #include "packet.h"
-#include "wire.h"
+#include "base/wire.h"
 
 #include <stdlib.h>
 #include <string.h>

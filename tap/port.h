@@ -11,7 +11,7 @@
 #ifndef ZT_TAP_PORT_H
 #define ZT_TAP_PORT_H
 
-#include "zt.h"
+#include "base/zt.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,7 +5,7 @@
  */
 #include "cli/api.h"
 #include "osdep/os.h"
-#include "zt.h"
+#include "base/zt.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -9,7 +9,7 @@
 #include "cli/netcmd.h"
 #include "cli/table.h"
 #include "osdep/os.h"
-#include "zt.h"
+#include "base/zt.h"
 
 #include <stdio.h>
 #include <stdlib.h>

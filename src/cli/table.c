@@ -3,7 +3,7 @@
  * copies of its cells; knows nothing about what the columns mean.
  */
 #include "cli/table.h"
-#include "zt.h"
+#include "base/zt.h"
 
 #include <ctype.h>
 #include <stdarg.h>

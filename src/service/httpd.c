@@ -80,25 +80,6 @@ static bool token_equal(const char *want, size_t want_len, const char *given)
 	return diff == 0;
 }
 
-static int status_for(int err)
-{
-	switch (err) {
-	case ZT_EINVAL:
-	case ZT_EPARSE:
-	case ZT_ETRUNC: return MHD_HTTP_BAD_REQUEST;
-	case ZT_ENOENT: return MHD_HTTP_NOT_FOUND;
-	case ZT_EEXIST:
-	case ZT_ESTATE: return MHD_HTTP_CONFLICT;
-	case ZT_EPERM: return MHD_HTTP_FORBIDDEN;
-	case ZT_EAUTH: return MHD_HTTP_UNAUTHORIZED;
-	case ZT_ETOOBIG: return MHD_HTTP_CONTENT_TOO_LARGE;
-	case ZT_ERATE: return MHD_HTTP_TOO_MANY_REQUESTS;
-	case ZT_EAGAIN: return MHD_HTTP_SERVICE_UNAVAILABLE;
-	case ZT_ETIMEDOUT: return MHD_HTTP_GATEWAY_TIMEOUT;
-	}
-	return MHD_HTTP_INTERNAL_SERVER_ERROR;
-}
-
 /* ---- responses ---- */
 
 static void resp_clear(struct zt_http_resp *resp)
@@ -515,7 +496,7 @@ static enum MHD_Result finish(struct MHD_Connection *conn, struct request *rq)
 	rq->req.body_len = rq->body_len;
 	err = rq->route->fn(rq->route->ctx, &rq->req, &resp);
 	if (err < 0 && resp.status < 400) {
-		int status = status_for(err);
+		int status = zt_err_http_status(err);
 
 		zt_http_resp_error(&resp, status, NULL, "%s", zt_strerror(err));
 	}

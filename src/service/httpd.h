@@ -7,7 +7,7 @@
 #define ZT_SERVICE_HTTPD_H
 
 #include "osdep/loop.h"
-#include "zt.h"
+#include "base/zt.h"
 
 #include <jansson.h>
 

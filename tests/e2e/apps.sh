@@ -122,5 +122,5 @@ apps_build_forge() {
 	# shellcheck disable=SC2054
 	case $libdir in */san) san=(-fsanitize=address,undefined -fno-omit-frame-pointer) ;; esac
 	${CC:-cc} -std=c11 -O1 -Wall "${san[@]}" -I"$APPS_TOOLS/../../../src" -o "$LAB_DIR/zt-forge" \
-		"$APPS_TOOLS/zt_forge.c" "$libdir/libztcore.a" -lcrypto
+		"$APPS_TOOLS/zt_forge.c" "$libdir/libztcore.a" "$libdir/libztbase.a" -lcrypto
 }

@@ -5,7 +5,7 @@
  * aborts. tests/unit/test_rules_fuzz.c drives it without libFuzzer.
  */
 #include "rules/rules.h"
-#include "wire.h"
+#include "base/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>

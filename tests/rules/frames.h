@@ -7,7 +7,7 @@
 #ifndef ZT_TESTS_RULES_FRAMES_H
 #define ZT_TESTS_RULES_FRAMES_H
 
-#include "wire.h"
+#include "base/wire.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #include "cli/api.h"
 #include "osdep/loop.h"
 #include "service/httpd.h"
-#include "zt.h"
+#include "base/zt.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

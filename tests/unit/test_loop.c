@@ -6,7 +6,7 @@
 #include "check_main.h"
 #include "osdep/loop.h"
 #include "osdep/os.h"
-#include "zt.h"
+#include "base/zt.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -4,7 +4,7 @@
  */
 #include "check_main.h"
 #include "osdep/os.h"
-#include "zt.h"
+#include "base/zt.h"
 
 #include <dirent.h>
 #include <stdio.h>

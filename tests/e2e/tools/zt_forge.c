@@ -49,13 +49,13 @@
 #include <unistd.h>
 
 #include "crypto.h"
-#include "endpoint.h"
+#include "base/endpoint.h"
 #include "identity.h"
 #include "netconf.h"
 #include "node.h"
 #include "proto.h"
-#include "wire.h"
-#include "zt.h"
+#include "base/wire.h"
+#include "base/zt.h"
 
 #define MAX_T 8
 

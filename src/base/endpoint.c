@@ -2,7 +2,7 @@
  * endpoint.c - formatting, parsing and comparing underlay endpoints.
  * Pure byte handling; the inet_* text helpers are libc string functions, not OS calls.
  */
-#include "endpoint.h"
+#include "base/endpoint.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #ifndef ZT_ENDPOINT_H
 #define ZT_ENDPOINT_H
 
-#include "zt.h"
+#include "base/zt.h"
 
 #define ZT_ENDPOINT_TEXT_MAX 56 /* "[ipv6]:port" or "a.b.c.d/port" + NUL */
 

@@ -1,8 +1,8 @@
 /*
- * log.c - the project's one logging call and its error strings.
+ * log.c - the project's one logging call.
  * Owns the sink and level; does not format anything protocol-specific.
  */
-#include "zt.h"
+#include "base/zt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -65,29 +65,4 @@ void zt_log(int level, const char *fmt, ...)
 		return;
 	}
 	fprintf(stderr, "%s: %s\n", zt_log_level_name(level), line);
-}
-
-const char *zt_strerror(int err)
-{
-	switch (err) {
-	case ZT_OK: return "success";
-	case ZT_EINVAL: return "invalid argument or malformed input";
-	case ZT_ENOMEM: return "out of memory or pool exhausted";
-	case ZT_ECRYPTO: return "crypto library failure";
-	case ZT_EAUTH: return "authentication failed";
-	case ZT_ETRUNC: return "input truncated";
-	case ZT_ETOOBIG: return "input too large";
-	case ZT_EREPLAY: return "replayed or too old";
-	case ZT_ENOENT: return "not found";
-	case ZT_EEXIST: return "already exists";
-	case ZT_EAGAIN: return "not ready yet";
-	case ZT_ERATE: return "rate limited";
-	case ZT_EIO: return "I/O error";
-	case ZT_ESTATE: return "invalid in current state";
-	case ZT_EVERSION: return "unsupported version";
-	case ZT_ETIMEDOUT: return "timed out";
-	case ZT_EPARSE: return "parse error";
-	case ZT_EPERM: return "not permitted";
-	}
-	return "unknown error";
 }
