@@ -1,7 +1,8 @@
 /*
  * loop.c - epoll event loop: a table of fd callbacks indexed by fd, a
  * binary min-heap of one-shot timers keyed (deadline, sequence), a signalfd
- * for TERM/INT/HUP and an eventfd so zt_loop_stop works from anywhere.
+ * for TERM/INT/HUP, an eventfd so zt_loop_stop works from anywhere, and one
+ * before-wait hook (Redis's beforesleep): handlers queue, the hook flushes.
  * It owns its three descriptors, never the ones registered with it.
  */
 #include "osdep/loop.h"
@@ -47,6 +48,8 @@ struct zt_loop {
 	void *sig_ctx;
 	sigset_t old_mask;
 	bool mask_saved;
+	zt_loop_hook_fn before_wait;
+	void *before_wait_ctx;
 };
 
 int zt_loop_new(struct zt_loop **out)
@@ -380,11 +383,19 @@ static void dispatch(struct zt_loop *l, const struct epoll_event *ev)
 	l->fds[fd].fn(l->fds[fd].ctx, fd, events);
 }
 
+void zt_loop_set_before_wait(struct zt_loop *l, zt_loop_hook_fn fn, void *ctx)
+{
+	l->before_wait = fn;
+	l->before_wait_ctx = ctx;
+}
+
 int zt_loop_run_once(struct zt_loop *l, int max_wait_ms)
 {
 	struct epoll_event evs[ZT_LOOP_MAX_EVENTS];
 	int n;
 
+	if (l->before_wait)
+		l->before_wait(l->before_wait_ctx);
 	n = epoll_wait(l->epfd, evs, ZT_LOOP_MAX_EVENTS, wait_ms(l, max_wait_ms));
 	if (n < 0) {
 		if (errno == EINTR)

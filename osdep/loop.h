@@ -21,6 +21,7 @@ struct zt_loop;
 typedef void (*zt_loop_fd_fn)(void *ctx, int fd, unsigned events);
 typedef void (*zt_loop_timer_fn)(void *ctx, uint64_t now_ms);
 typedef void (*zt_loop_signal_fn)(void *ctx, int signo);
+typedef void (*zt_loop_hook_fn)(void *ctx);
 
 /* A timer handle; 0 is never a live timer. */
 typedef uint64_t zt_loop_timer_id;
@@ -48,6 +49,12 @@ uint64_t zt_loop_next_deadline(const struct zt_loop *l);
  * ignored) through a signalfd, and ignore SIGPIPE. Blocks those signals in
  * the calling thread: call it before starting other threads. */
 int zt_loop_signals(struct zt_loop *l, zt_loop_signal_fn stop, zt_loop_signal_fn reload, void *ctx);
+
+/* One hook run at the start of every round, right before the loop waits
+ * (after the previous round's fd callbacks and timers): handlers only queue
+ * their sends, the hook flushes them, so no code path can forget to. The
+ * hook's own timers are honoured in the wait that follows. NULL removes it. */
+void zt_loop_set_before_wait(struct zt_loop *l, zt_loop_hook_fn fn, void *ctx);
 
 /* Wait at most max_wait_ms (-1: until the next timer) and dispatch once. */
 int zt_loop_run_once(struct zt_loop *l, int max_wait_ms);

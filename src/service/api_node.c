@@ -195,7 +195,6 @@ static int h_ping_start(void *ctx, const struct zt_http_req *req, struct zt_http
 	p->sent_ms = now;
 	p->state = ZTD_PING_PENDING;
 	err = zt_node_echo(d->node, address, p->id, payload, size, now);
-	zt_udp_flush(d->txq);
 	if (err < 0 && err != ZT_EAGAIN) {
 		p->state = ZTD_PING_FREE;
 		zt_http_resp_error(resp, 400, "address", "cannot send: %s", zt_strerror(err));

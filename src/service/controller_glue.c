@@ -108,7 +108,6 @@ static void on_changed(void *ctx, uint64_t nwid, uint64_t member)
 			continue;
 		zt_vl2_controller_push(d->vl2, nwid, m->member, now);
 	}
-	zt_udp_flush(d->txq);
 }
 
 static void on_revoked(void *ctx, const struct zt_revocation *rev)
@@ -122,7 +121,6 @@ static void on_revoked(void *ctx, const struct zt_revocation *rev)
 			members[n++] = d->ctl_members[i].member;
 	zt_log(ZT_LOG_INFO, "network %016" PRIx64 ": revocation sent to %u member(s)", rev->network_id, n);
 	zt_vl2_controller_revoke(d->vl2, rev, members, n, now);
-	zt_udp_flush(d->txq);
 }
 
 static void on_notify(void *ctx, int fd, unsigned events)

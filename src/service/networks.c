@@ -34,6 +34,7 @@ static struct ztd_net *net_slot(struct ztd *d, uint64_t nwid, bool create)
 	if (!create || !free_slot)
 		return NULL;
 	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->d = d;
 	free_slot->nwid = nwid;
 	return free_slot;
 }
@@ -96,12 +97,10 @@ static void port_close(struct ztd *d, struct zt_port **p)
 	*p = NULL;
 }
 
-static struct ztd *the_ztd; /* on_port gets the network as context */
-
 static void on_port(void *ctx, int fd, unsigned events)
 {
 	struct ztd_net *n = ctx;
-	struct ztd *d = the_ztd;
+	struct ztd *d = n->d;
 	uint64_t now = zt_os_now_ms();
 
 	(void)events;
@@ -121,7 +120,6 @@ static void on_port(void *ctx, int fd, unsigned events)
 			if (other)
 				zt_port_write(other, d->frames[i].data, d->frames[i].len);
 		}
-		zt_udp_flush(d->txq);
 		if (count < ZT_PORT_BATCH_MAX)
 			break;
 	}
@@ -273,7 +271,7 @@ static void vl2_changed(void *ctx, uint64_t nwid)
 	apply_addresses(n, ni.conf);
 	apply_routes(n, ni.conf);
 	n->next_poll_ms = 0;
-	ztd_refresh_local_endpoints(d, zt_os_now_ms());
+	d->next_local_refresh_ms = 0; /* our own addresses changed: re-read them before the next wait */
 }
 
 static int vl2_controller(void *ctx, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,
@@ -362,7 +360,6 @@ static int join(struct ztd *d, uint64_t nwid, const char *ifname, const char *br
 	if (save)
 		persist(d, n);
 	zt_log(ZT_LOG_INFO, "network %016" PRIx64 ": joining (interface %s once configured)", nwid, n->ifname);
-	zt_udp_flush(d->txq);
 	return 0;
 }
 
@@ -426,7 +423,6 @@ int ztd_networks_start(struct ztd *d)
 	};
 	int err;
 
-	the_ztd = d;
 	for (unsigned i = 0; i < ZT_PORT_BATCH_MAX; i++) {
 		d->frames[i].data = malloc(ZT_PORT_FRAME_MAX);
 		d->frames[i].cap = ZT_PORT_FRAME_MAX;

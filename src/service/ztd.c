@@ -155,7 +155,7 @@ static bool cb_path_allowed(void *ctx, const struct zt_endpoint *ep)
 
 /* ---------- event loop glue ---------- */
 
-void ztd_refresh_local_endpoints(struct ztd *d, uint64_t now_ms)
+static void refresh_local_endpoints(struct ztd *d, uint64_t now_ms)
 {
 	struct zt_netif_addr addrs[64];
 	struct zt_endpoint eps[ZT_MAX_LOCAL_ENDPOINTS];
@@ -192,7 +192,7 @@ static void on_tick(void *ctx, uint64_t now_ms)
 
 	d->tick_timer = 0;
 	if (now_ms >= d->next_local_refresh_ms)
-		ztd_refresh_local_endpoints(d, now_ms);
+		refresh_local_endpoints(d, now_ms);
 	next = zt_node_tick(d->node, now_ms);
 	if (d->vl2)
 		ztd_networks_tick(d, now_ms);
@@ -201,14 +201,36 @@ static void on_tick(void *ctx, uint64_t now_ms)
 		if (p->state == ZTD_PING_PENDING && now_ms - p->sent_ms >= ZTD_PING_TIMEOUT_MS)
 			p->state = ZTD_PING_TIMEOUT;
 	}
-	zt_udp_flush(d->txq);
 	schedule_tick(d, next);
 }
 
 static void schedule_tick(struct ztd *d, uint64_t deadline)
 {
-	if (zt_loop_timer_add(d->loop, deadline, on_tick, d, &d->tick_timer) < 0)
+	if (zt_loop_timer_add(d->loop, deadline, on_tick, d, &d->tick_timer) < 0) {
 		zt_log(ZT_LOG_ERROR, "cannot schedule the node's timer");
+		return;
+	}
+	d->tick_deadline_ms = deadline;
+}
+
+/* A deadline that moved earlier (a TAP changed: re-read addresses now) pulls the tick in. */
+static void pull_tick_in(struct ztd *d, uint64_t deadline)
+{
+	if (d->tick_timer && deadline >= d->tick_deadline_ms)
+		return;
+	if (d->tick_timer)
+		zt_loop_timer_cancel(d->loop, d->tick_timer);
+	d->tick_timer = 0;
+	schedule_tick(d, deadline);
+}
+
+/* Redis's beforesleep: every handler only queued its datagrams; they leave here, once. */
+static void before_wait(void *ctx)
+{
+	struct ztd *d = ctx;
+
+	pull_tick_in(d, d->next_local_refresh_ms);
+	zt_udp_flush(d->txq);
 }
 
 static void on_udp(void *ctx, int fd, unsigned events)
@@ -228,7 +250,6 @@ static void on_udp(void *ctx, int fd, unsigned events)
 			break;
 		for (int i = 0; i < n; i++)
 			zt_node_receive(d->node, &d->rx->from[i], d->rx->data[i], d->rx->len[i], now);
-		zt_udp_flush(d->txq);
 		if (n < ZT_UDP_BATCH)
 			break;
 	}
@@ -347,7 +368,7 @@ static int start_node(struct ztd *d)
 		zt_log(ZT_LOG_ERROR, "cannot start the node: %s", zt_strerror(err));
 		return err;
 	}
-	ztd_refresh_local_endpoints(d, now);
+	refresh_local_endpoints(d, now);
 	schedule_tick(d, now);
 	return 0;
 }
@@ -366,6 +387,7 @@ static int start_io(struct ztd *d)
 	err = zt_loop_signals(d->loop, on_stop, NULL, d);
 	if (err)
 		return err;
+	zt_loop_set_before_wait(d->loop, before_wait, d);
 	err = zt_udp_open(&d->udp, NULL, d->cfg.port);
 	if (err) {
 		zt_log(ZT_LOG_ERROR, "cannot bind UDP port %u: %s (is another ztd running?)", d->cfg.port,

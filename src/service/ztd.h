@@ -37,7 +37,10 @@ struct ztd_ping {
 #define ZTD_PORT_POLL_MS 250 /* re-read a port's multicast groups and addresses: a new listener is announced within 0.25 s */
 #define ZTD_CTL_MEMBERS 4096  /* members the controller role pushes to */
 
+struct ztd;
+
 struct ztd_net {
+	struct ztd *d; /* the daemon it belongs to (port callbacks get the network) */
 	uint64_t nwid; /* 0: free slot */
 	char ifname[ZT_PORT_NAME_MAX];    /* wanted (--ifname) or derived */
 	char bridge_if[ZT_PORT_NAME_MAX]; /* NIC attached with libpcap, "" none */
@@ -69,6 +72,8 @@ struct ztd {
 	struct zt_udp_rx_batch *rx;
 	struct zt_httpd *httpd;
 	zt_loop_timer_id tick_timer;
+	uint64_t tick_deadline_ms; /* when tick_timer fires */
+	/* re-read interface addresses at this time (0: before the next wait, e.g. a TAP changed) */
 	uint64_t next_local_refresh_ms;
 	/* addresses on our own virtual interfaces: never underlay paths (refreshed with the locals) */
 	struct zt_endpoint own_addrs[64];
@@ -100,9 +105,6 @@ int ztd_controller_start(struct ztd *d);
 void ztd_controller_stop(struct ztd *d);
 int ztd_controller_answer(struct ztd *d, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,
 			  struct zt_vl2_answer *ans);
-
-/* ztd.c: re-read interface addresses (our announced locals, our own TAPs' addresses). */
-void ztd_refresh_local_endpoints(struct ztd *d, uint64_t now_ms);
 
 /* api_node.c: the VL1 part of the local API (status, peers, ping). */
 int ztd_api_node_register(struct ztd *d);

@@ -1,7 +1,9 @@
 /*
  * test_loop.c - osdep/loop.c: timers fire in deadline order (ties in
  * insertion order) and can be cancelled, fd callbacks fire and can be
- * changed or removed, signals stop or reload, zt_loop_stop works from a thread.
+ * changed or removed, signals stop or reload, zt_loop_stop works from a thread,
+ * and the before-wait hook runs once per round, after the handlers of the
+ * previous round and before the wait (where the daemon flushes its sends).
  */
 #include "check_main.h"
 #include "osdep/loop.h"
@@ -164,6 +166,58 @@ START_TEST(fd_callback_fires_on_readable)
 }
 END_TEST
 
+struct hook_probe {
+	int hook_calls;
+	int fd_calls_seen_by_hook[4];
+	int fd_calls;
+	struct zt_loop *l;
+	int efd;
+};
+
+static void hook_fn(void *ctx)
+{
+	struct hook_probe *h = ctx;
+
+	if (h->hook_calls < 4)
+		h->fd_calls_seen_by_hook[h->hook_calls] = h->fd_calls;
+	h->hook_calls++;
+}
+
+static void hook_fd(void *ctx, int fd, unsigned events)
+{
+	struct hook_probe *h = ctx;
+	uint64_t v;
+
+	h->fd_calls++;
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;
+}
+
+START_TEST(before_wait_hook_runs_once_per_round_after_handlers)
+{
+	struct hook_probe h = {0};
+	uint64_t one = 1;
+
+	h.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ck_assert_int_ge(h.efd, 0);
+	ck_assert_int_eq(zt_loop_new(&h.l), 0);
+	zt_loop_set_before_wait(h.l, hook_fn, &h);
+	ck_assert_int_eq(zt_loop_add_fd(h.l, h.efd, ZT_LOOP_IN, hook_fd, &h), 0);
+	ck_assert_int_eq(write(h.efd, &one, sizeof(one)), sizeof(one));
+	ck_assert_int_eq(zt_loop_run_once(h.l, 0), 0); /* hook, then the fd */
+	ck_assert_int_eq(zt_loop_run_once(h.l, 0), 0); /* hook sees that fd call */
+	ck_assert_int_eq(h.hook_calls, 2);
+	ck_assert_int_eq(h.fd_calls, 1);
+	ck_assert_int_eq(h.fd_calls_seen_by_hook[0], 0);
+	ck_assert_int_eq(h.fd_calls_seen_by_hook[1], 1);
+	zt_loop_set_before_wait(h.l, NULL, NULL);
+	ck_assert_int_eq(zt_loop_run_once(h.l, 0), 0);
+	ck_assert_int_eq(h.hook_calls, 2);
+	zt_loop_free(h.l);
+	close(h.efd);
+}
+END_TEST
+
 struct pair_probe {
 	struct zt_loop *l;
 	int fds[2];
@@ -275,6 +329,7 @@ static Suite *loop_suite(void)
 	tcase_add_test(tc, fd_removed_by_an_earlier_callback_is_not_called);
 	tcase_add_test(tc, stop_from_another_thread_wakes_the_loop);
 	tcase_add_test(tc, sigterm_stops_and_sighup_reloads);
+	tcase_add_test(tc, before_wait_hook_runs_once_per_round_after_handlers);
 	suite_add_tcase(s, tc);
 	return s;
 }
