@@ -132,6 +132,12 @@ static void tune(int fd, int family)
 		v = IPV6_PMTUDISC_DONT;
 		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof(v));
 	}
+	/* The interface each datagram arrived on (rx ifindex): the daemon drops
+	 * underlay datagrams that came in through one of its own overlay ports. */
+	v = 1;
+	setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &v, sizeof(v));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &v, sizeof(v));
 }
 
 /* On failure returns -errno so the caller can decide whether to fall back. */
@@ -254,8 +260,30 @@ static void rx_prepare(struct zt_udp_rx_batch *b)
 		h->msg_namelen = sizeof(b->addrs[i]);
 		h->msg_iov = &b->iov[i];
 		h->msg_iovlen = 1;
+		h->msg_control = b->ctrl[i].b;
+		h->msg_controllen = sizeof(b->ctrl[i].b);
 		b->msgs[i].msg_len = 0;
 	}
+}
+
+/* The arrival interface from IP_PKTINFO / IPV6_PKTINFO; 0 when not reported. */
+static unsigned rx_ifindex(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			return (unsigned)pi.ipi_ifindex;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			return pi.ipi6_ifindex;
+		}
+	}
+	return 0;
 }
 
 /* Drop truncated datagrams by moving kept ones down (buffer pointers only). */
@@ -280,6 +308,7 @@ static int rx_collect(struct zt_udp *u, struct zt_udp_rx_batch *b, int n)
 		}
 		b->len[kept] = b->msgs[i].msg_len;
 		b->from[kept] = from;
+		b->ifindex[kept] = rx_ifindex(h);
 		u->stats.rx_bytes += b->msgs[i].msg_len;
 		kept++;
 	}

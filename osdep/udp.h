@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #define ZT_UDP_BATCH 64 /* datagrams per recvmmsg/sendmmsg: amortizes the syscall */
@@ -59,11 +60,16 @@ struct zt_udp_rx_batch {
 	uint8_t *data[ZT_UDP_BATCH]; /* datagram i is data[i][0 .. len[i]) */
 	size_t len[ZT_UDP_BATCH];
 	struct zt_endpoint from[ZT_UDP_BATCH];
+	unsigned ifindex[ZT_UDP_BATCH]; /* interface it arrived on; 0 if unknown */
 	/* private */
 	uint8_t store[ZT_UDP_BATCH][ZT_UDP_MAX_DATAGRAM];
 	struct mmsghdr msgs[ZT_UDP_BATCH];
 	struct iovec iov[ZT_UDP_BATCH];
 	struct sockaddr_storage addrs[ZT_UDP_BATCH];
+	union {
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctrl[ZT_UDP_BATCH];
 };
 
 void zt_udp_rx_batch_init(struct zt_udp_rx_batch *b);

@@ -530,6 +530,7 @@ static int open_control(struct zt_tap *t)
 	if (err < 0)
 		return err;
 	t->ifindex = (unsigned)ifr.ifr_ifindex;
+	t->port.ifindex = t->ifindex;
 	t->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!t->nl || mnl_socket_bind(t->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		return err_from_errno(errno);

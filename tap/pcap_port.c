@@ -292,6 +292,8 @@ int zt_pcap_port_open(const char *ifname, struct zt_port **out)
 	err = pp->ctl_fd < 0 ? ZT_EIO : read_nic(pp);
 	if (err == 0)
 		err = start_capture(pp);
+	if (err == 0)
+		pp->port.ifindex = if_nametoindex(pp->port.name);
 	if (err < 0) {
 		pcap_free(pp);
 		return err;

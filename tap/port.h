@@ -83,6 +83,7 @@ struct zt_port {
 	const struct zt_port_ops *ops;
 	const char *kind; /* "tap", "pcap", "lwip": names the backend in log lines */
 	char name[ZT_PORT_NAME_MAX]; /* the OS interface (lwIP's, for an lwIP port) */
+	unsigned ifindex; /* the OS interface's index; 0 for a port with none (lwIP) */
 	struct zt_port_mac mac;
 	unsigned mtu_bytes;
 	struct zt_port_stats stats;

@@ -62,6 +62,14 @@ static int h_status(void *ctx, const struct zt_http_req *req, struct zt_http_res
 				      (json_int_t)st.sessions_established, "rekeys", (json_int_t)st.rekeys,
 				      "paths_died", (json_int_t)st.paths_died, "probes_tx",
 				      (json_int_t)st.probes_tx));
+	{
+		json_t *s = json_object_get(o, "stats");
+		/* underlay datagrams refused because they came through our own overlay (a loop) */
+		json_object_set_new(s, "drop_own_overlay", json_integer((json_int_t)d->own.drop_own_overlay));
+		json_object_set_new(s, "paths_forbidden", json_integer((json_int_t)st.paths_forbidden));
+		json_object_set_new(s, "paths_refused_overlay", json_integer((json_int_t)d->own.paths_refused));
+		json_object_set_new(s, "own_interfaces", json_integer((json_int_t)d->own.n_ifs));
+	}
 	zt_http_resp_json(resp, 200, o);
 	return 0;
 }

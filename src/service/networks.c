@@ -297,9 +297,9 @@ static void poll_port(struct ztd *d, struct ztd_net *n, uint64_t now_ms)
 		n_macs = 0;
 	for (size_t i = 0; i < n_macs; i++)
 		memcpy(mac_bytes[i], macs[i].b, 6);
-	zt_netif_list(NULL, addrs, ZT_ARRAY_LEN(addrs), &n_addrs);
+	zt_netif_list_on(&n->port->ifindex, 1, addrs, ZT_ARRAY_LEN(addrs), &n_addrs);
 	for (size_t i = 0; i < n_addrs && n_v4 < ZT_ARRAY_LEN(v4); i++) {
-		if (strcmp(addrs[i].name, n->port->name) != 0 || addrs[i].addr.family != 4)
+		if (addrs[i].addr.family != 4)
 			continue;
 		v4[n_v4++] = (uint32_t)addrs[i].addr.addr[0] << 24 | addrs[i].addr.addr[1] << 16 |
 			     addrs[i].addr.addr[2] << 8 | addrs[i].addr.addr[3];

@@ -137,50 +137,50 @@ static void cb_vl2(void *ctx, uint64_t peer, uint8_t verb, const uint8_t *data, 
 		zt_vl2_message(d->vl2, peer, verb, data, len, now_ms);
 }
 
-static const char *const own_ifaces[] = {"zt", NULL};
-
 static bool cb_path_allowed(void *ctx, const struct zt_endpoint *ep)
 {
-	struct ztd *d = ctx;
-
-	/* Never use an address that lives on one of our own virtual interfaces. */
-	for (unsigned i = 0; i < d->n_own_addrs; i++) {
-		struct zt_endpoint a = d->own_addrs[i];
-		a.port = ep->port;
-		if (zt_endpoint_equal(&a, ep))
-			return false;
-	}
-	return true;
+	return ztd_own_path_allowed(ctx, ep);
 }
 
 /* ---------- event loop glue ---------- */
 
+/* Our own overlay interfaces, then the addresses we announce: every usable
+ * address except those on our own interfaces. */
 static void refresh_local_endpoints(struct ztd *d, uint64_t now_ms)
 {
 	struct zt_netif_addr addrs[64];
 	struct zt_endpoint eps[ZT_MAX_LOCAL_ENDPOINTS];
 	size_t count = 0;
 	unsigned n = 0;
+	int err;
 
-	d->next_local_refresh_ms = now_ms + ZTD_LOCAL_REFRESH_MS;
-	/* Our own interfaces' addresses, for cb_path_allowed (no syscall per packet). */
-	d->n_own_addrs = 0;
-	if (zt_netif_list(NULL, addrs, ZT_ARRAY_LEN(addrs), &count) == 0 || count > 0) {
-		for (size_t i = 0; i < count && d->n_own_addrs < ZT_ARRAY_LEN(d->own_addrs); i++)
-			if (zt_netif_name_excluded(addrs[i].name, own_ifaces))
-				d->own_addrs[d->n_own_addrs++] = addrs[i].addr;
-	}
-	count = 0;
-	if (zt_netif_list(own_ifaces, addrs, ZT_ARRAY_LEN(addrs), &count) < 0)
+	/* With the netlink monitor, changes arrive as events; without it, poll. */
+	d->next_local_refresh_ms = d->netmon_fd >= 0 ? UINT64_MAX : now_ms + ZTD_LOCAL_REFRESH_MS;
+	d->last_local_refresh_ms = now_ms;
+	ztd_own_refresh(d);
+	err = zt_netif_list(d->own.ifindex, d->own.n_ifs, addrs, ZT_ARRAY_LEN(addrs), &count);
+	if (err < 0 && err != ZT_ETOOBIG)
 		return;
 	for (size_t i = 0; i < count && n < ZT_MAX_LOCAL_ENDPOINTS; i++) {
-		if (addrs[i].addr.family == 6 && addrs[i].addr.addr[0] == 0xfe && (addrs[i].addr.addr[1] & 0xc0) == 0x80)
-			continue; /* link-local needs a scope id; not announced */
 		eps[n] = addrs[i].addr;
 		eps[n].port = d->udp.port;
 		n++;
 	}
+	if (count > n || err == ZT_ETOOBIG)
+		zt_log(ZT_LOG_DEBUG, "local endpoints: %u announced, more exist (ZT_MAX_LOCAL_ENDPOINTS %u)", n,
+		       (unsigned)ZT_MAX_LOCAL_ENDPOINTS);
 	zt_node_set_local_endpoints(d->node, eps, n);
+}
+
+/* Link, address or route changed: re-read before the next wait, at most every ZTD_NETIF_SETTLE_MS. */
+static void on_netmon(void *ctx, int fd, unsigned events)
+{
+	struct ztd *d = ctx;
+	uint64_t soon = d->last_local_refresh_ms + ZTD_NETIF_SETTLE_MS;
+
+	(void)events;
+	if (zt_netif_monitor_drain(fd) > 0 && d->next_local_refresh_ms > soon)
+		d->next_local_refresh_ms = soon;
 }
 
 static void schedule_tick(struct ztd *d, uint64_t deadline);
@@ -248,8 +248,14 @@ static void on_udp(void *ctx, int fd, unsigned events)
 		uint64_t now = zt_os_now_ms();
 		if (n <= 0)
 			break;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			/* Defence in depth: an underlay datagram that came in through our own overlay is a loop. */
+			if (ztd_own_arrived_on(d, d->rx->ifindex[i])) {
+				d->own.drop_own_overlay++;
+				continue;
+			}
 			zt_node_receive(d->node, &d->rx->from[i], d->rx->data[i], d->rx->len[i], now);
+		}
 		if (n < ZT_UDP_BATCH)
 			break;
 	}
@@ -388,6 +394,12 @@ static int start_io(struct ztd *d)
 	if (err)
 		return err;
 	zt_loop_set_before_wait(d->loop, before_wait, d);
+	d->netmon_fd = zt_netif_monitor_open();
+	if (d->netmon_fd < 0)
+		zt_log(ZT_LOG_WARN, "no netlink monitor (%s): interface changes are re-read every %u s",
+		       zt_strerror(d->netmon_fd), ZTD_LOCAL_REFRESH_MS / 1000);
+	else if ((err = zt_loop_add_fd(d->loop, d->netmon_fd, ZT_LOOP_IN, on_netmon, d)) < 0)
+		return err;
 	err = zt_udp_open(&d->udp, NULL, d->cfg.port);
 	if (err) {
 		zt_log(ZT_LOG_ERROR, "cannot bind UDP port %u: %s (is another ztd running?)", d->cfg.port,
@@ -425,6 +437,8 @@ static void shutdown_all(struct ztd *d)
 	if (d->udp.fd > 0)
 		zt_udp_close(&d->udp);
 	zt_loop_free(d->loop);
+	if (d->netmon_fd >= 0)
+		close(d->netmon_fd);
 	free(d->txq);
 	free(d->rx);
 	zt_identity_wipe(&d->id);
@@ -433,7 +447,7 @@ static void shutdown_all(struct ztd *d)
 
 int main(int argc, char **argv)
 {
-	static struct ztd d;
+	static struct ztd d = {.netmon_fd = -1};
 	char err_text[1024] = "";
 	int err;
 

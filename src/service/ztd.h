@@ -10,6 +10,7 @@
 #include "node.h"
 #include "tap/port.h"
 #include "osdep/loop.h"
+#include "osdep/netif.h"
 #include "osdep/udp.h"
 #include "service/config.h"
 #include "service/httpd.h"
@@ -56,6 +57,21 @@ struct ztd_net {
 	uint64_t next_poll_ms;
 };
 
+#define ZTD_OWN_IFS_MAX 64       /* own overlay interfaces guarded (ports and the bridges holding them) */
+#define ZTD_OWN_PREFIXES_MAX 256 /* addresses on them checked without a syscall */
+#define ZTD_NETIF_SETTLE_MS 100  /* interface changes re-read at most this often */
+
+/* overlay.c: our own interfaces, by ifindex (never by name). */
+struct ztd_own {
+	unsigned ifindex[ZTD_OWN_IFS_MAX];
+	unsigned n_ifs;
+	struct zt_netif_addr prefixes[ZTD_OWN_PREFIXES_MAX];
+	unsigned n_prefixes;
+	uint64_t drop_own_overlay; /* underlay datagrams that arrived on one of our overlay interfaces */
+	uint64_t paths_refused;    /* endpoints inside, or routed through, our overlay */
+	uint64_t ifs_over_limit, prefixes_over_limit;
+};
+
 struct ztd_ctl_member {
 	uint64_t nwid;
 	uint64_t member;
@@ -75,9 +91,9 @@ struct ztd {
 	uint64_t tick_deadline_ms; /* when tick_timer fires */
 	/* re-read interface addresses at this time (0: before the next wait, e.g. a TAP changed) */
 	uint64_t next_local_refresh_ms;
-	/* addresses on our own virtual interfaces: never underlay paths (refreshed with the locals) */
-	struct zt_endpoint own_addrs[64];
-	unsigned n_own_addrs;
+	uint64_t last_local_refresh_ms;
+	struct ztd_own own; /* our overlay interfaces: never underlay paths */
+	int netmon_fd;      /* netlink: link, address and route changes */
 	uint64_t started_ms;
 	struct ztd_ping pings[ZTD_MAX_PINGS];
 	uint32_t next_ping_id;
@@ -105,6 +121,11 @@ int ztd_controller_start(struct ztd *d);
 void ztd_controller_stop(struct ztd *d);
 int ztd_controller_answer(struct ztd *d, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,
 			  struct zt_vl2_answer *ans);
+
+/* overlay.c: rebuild the set from the open ports; the two questions it answers. */
+void ztd_own_refresh(struct ztd *d);
+bool ztd_own_path_allowed(struct ztd *d, const struct zt_endpoint *ep);
+bool ztd_own_arrived_on(struct ztd *d, unsigned ifindex);
 
 /* api_node.c: the VL1 part of the local API (status, peers, ping). */
 int ztd_api_node_register(struct ztd *d);

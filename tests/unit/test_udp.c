@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -204,6 +205,8 @@ START_TEST(oversized_datagram_is_dropped_and_counted)
 	ck_assert_uint_eq(rx->len[0], 2);
 	ck_assert_int_eq(memcmp(rx->data[0], "ok", 2), 0);
 	ck_assert_uint_eq(b.stats.rx_truncated, 1);
+	/* the arrival interface is reported (loopback), which the daemon's overlay guard reads */
+	ck_assert_uint_eq(rx->ifindex[0], if_nametoindex("lo"));
 	ck_assert_int_eq(zt_udp_recv_batch(&b, rx), 0); /* nothing left: 0, not an error */
 	zt_udp_close(&a);
 	zt_udp_close(&b);
@@ -421,6 +424,7 @@ START_TEST(ipv6_loopback_datagram_keeps_family_6)
 		ck_assert_int_eq(n, 1);
 		ck_assert_uint_eq(rx->from[0].family, 6);
 		ck_assert_uint_eq(rx->from[0].port, a.port);
+		ck_assert_uint_eq(rx->ifindex[0], if_nametoindex("lo"));
 	}
 	zt_udp_close(&a);
 	zt_udp_close(&b);
