@@ -150,15 +150,16 @@ static void refresh_local_endpoints(struct ztd *d, uint64_t now_ms)
 {
 	struct zt_netif_addr addrs[64];
 	struct zt_endpoint eps[ZT_MAX_LOCAL_ENDPOINTS];
+	unsigned skip[2 * ZTD_OWN_IFS_MAX], n_skip, n = 0;
 	size_t count = 0;
-	unsigned n = 0;
 	int err;
 
 	/* With the netlink monitor, changes arrive as events; without it, poll. */
 	d->next_local_refresh_ms = d->netmon_fd >= 0 ? UINT64_MAX : now_ms + ZTD_LOCAL_REFRESH_MS;
 	d->last_local_refresh_ms = now_ms;
 	ztd_own_refresh(d);
-	err = zt_netif_list(d->own.ifindex, d->own.n_ifs, addrs, ZT_ARRAY_LEN(addrs), &count);
+	n_skip = ztd_own_not_announced(d, skip, ZT_ARRAY_LEN(skip));
+	err = zt_netif_list(skip, n_skip, addrs, ZT_ARRAY_LEN(addrs), &count);
 	if (err < 0 && err != ZT_ETOOBIG)
 		return;
 	for (size_t i = 0; i < count && n < ZT_MAX_LOCAL_ENDPOINTS; i++) {

@@ -63,10 +63,14 @@ struct ztd_net {
 
 /* overlay.c: our own interfaces, by ifindex (never by name). */
 struct ztd_own {
-	unsigned ifindex[ZTD_OWN_IFS_MAX];
+	unsigned ifindex[ZTD_OWN_IFS_MAX]; /* TAPs we opened */
 	unsigned n_ifs;
-	struct zt_netif_addr prefixes[ZTD_OWN_PREFIXES_MAX];
+	unsigned bridge_ifindex[ZTD_OWN_IFS_MAX]; /* bridges holding one, NICs bridged with libpcap */
+	unsigned n_bridges;
+	struct zt_netif_addr prefixes[ZTD_OWN_PREFIXES_MAX]; /* on the ports */
 	unsigned n_prefixes;
+	struct zt_netif_addr bridge_addrs[ZTD_OWN_IFS_MAX]; /* on the bridges */
+	unsigned n_bridge_addrs;
 	uint64_t drop_own_overlay; /* underlay datagrams that arrived on one of our overlay interfaces */
 	uint64_t paths_refused;    /* endpoints inside, or routed through, our overlay */
 	uint64_t ifs_over_limit, prefixes_over_limit;
@@ -124,6 +128,8 @@ int ztd_controller_answer(struct ztd *d, uint64_t nwid, const struct zt_identity
 
 /* overlay.c: rebuild the set from the open ports; the two questions it answers. */
 void ztd_own_refresh(struct ztd *d);
+/* The interfaces whose addresses are never announced as local endpoints (ports and bridges). */
+unsigned ztd_own_not_announced(const struct ztd *d, unsigned *out, unsigned max);
 bool ztd_own_path_allowed(struct ztd *d, const struct zt_endpoint *ep);
 bool ztd_own_arrived_on(struct ztd *d, unsigned ifindex);
 
