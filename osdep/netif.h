@@ -1,7 +1,8 @@
 /*
  * netif.h - the machine's own interface addresses (getifaddrs) as endpoints
  * the node may advertise, minus loopback, down interfaces and the ones whose
- * names match an exclusion list (ztd's own TAP devices: no tunnel in a tunnel).
+ * names start with an entry of an exclusion list (ztd's own TAP devices, known
+ * today by their name prefix: no tunnel in a tunnel).
  */
 #ifndef ZT_OSDEP_NETIF_H
 #define ZT_OSDEP_NETIF_H
