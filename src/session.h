@@ -11,9 +11,10 @@
  *   - a finished handshake installs a keypair: the initiator's becomes cur at
  *     once (old cur -> prev); the responder's waits in next until the
  *     initiator's first DATA packet under it confirms it (next -> cur);
- *   - the initiator starts a new handshake when cur is ZT_REKEY_AFTER_MS old or
- *     has sent ZT_REKEY_AFTER_MESSAGES; the responder does when the initiator
- *     went quiet near ZT_REJECT_AFTER_MS; the old keys keep working meanwhile;
+ *   - a new handshake starts when the initiator's cur is ZT_REKEY_AFTER_MS old,
+ *     when either side's cur has sent ZT_REKEY_AFTER_MESSAGES, or, on the
+ *     responder, when the initiator went quiet near ZT_REJECT_AFTER_MS; the
+ *     old keys keep working meanwhile;
  *   - a keypair that can no longer receive is dropped and wiped on the tick.
  * The constants and their reasons are in proto.h, the wire view in PROTOCOL.md.
  */
