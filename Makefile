@@ -38,7 +38,7 @@ UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 SIM_LIB     := $(filter-out tests/sim/test_%.c,$(wildcard tests/sim/*.c))
 SIM_TESTS   := $(wildcard tests/sim/test_*.c)
 
-.PHONY: all san deps test test-run unit sim e2e install uninstall clean demo demo-stop bench help
+.PHONY: all san deps test test-run unit sim layering e2e install uninstall clean demo demo-stop bench help
 
 all: $(addprefix $(O)/rel/bin/,$(PROGRAMS))
 
@@ -47,6 +47,7 @@ help:
 	@echo "make test       install missing packages, build under ASan+UBSan, run unit, simulation and end-to-end tests"
 	@echo "make demo       install missing packages, build, run the local demo network (Ctrl-C or 'make demo-stop' ends it)"
 	@echo "make install    install the programs into \$$(DESTDIR)\$$(PREFIX)/bin"
+	@echo "make layering   check every folder's includes and call circles against its README's May use line"
 	@echo "make bench      throughput/latency/CPU/RSS table: zt vs tinc vs the plain underlay"
 
 deps:
@@ -119,8 +120,15 @@ test:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory test-run
 
+LAYERING := tests/layering.sh tests/layering_selftest.sh
+
 test-run: san $(UNIT_BINS) $(SIM_BINS)
-	@O=$(O) sh tests/run.sh $(UNIT_BINS) $(SIM_BINS)
+	@O=$(O) sh tests/run.sh $(LAYERING) $(UNIT_BINS) $(SIM_BINS)
+
+# The layering check alone (includes against the READMEs' "May use:" lines,
+# call circles from the san objects) and its own test.
+layering: san
+	@O=$(O) ZT_SKIP_E2E=1 sh tests/run.sh $(LAYERING)
 
 unit: $(UNIT_BINS)
 	@O=$(O) ZT_SKIP_E2E=1 sh tests/run.sh $(UNIT_BINS)

@@ -1,7 +1,8 @@
 /*
  * noise.h - the handshake: Noise IK over X25519, ChaCha20-Poly1305, SHA-256,
  * with WireGuard-style mac1/mac2 and cookie replies against floods.
- * Produces transport keys; keypair.c owns them afterwards.
+ * Produces transport keys (struct zt_hs_keys); a struct zt_keypair (session.h)
+ * owns them afterwards, and session.h says who rotates them.
  *
  * Initiator states:  NONE --create_init--> INIT_SENT --consume_resp--> NONE (keys out)
  * Responder: stateless until consume_init succeeds, then create_resp emits keys.

@@ -17,11 +17,6 @@
 /* Default UDP port (and TCP port of the local API on 127.0.0.1). */
 #define ZT_DEFAULT_PORT 9993
 
-#endif
-
-#ifndef ZT_PROTO_WIRE_CONSTANTS
-#define ZT_PROTO_WIRE_CONSTANTS
-
 /* ---- outer packet header (PROTOCOL.md "Header") ---- */
 #define ZT_PROTO_VERSION 1
 #define ZT_HDR_BYTES 14          /* version, type, hops, flags, dst(5), src(5) */

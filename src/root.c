@@ -1,7 +1,9 @@
 /*
  * root.c - the root role: relay packets between nodes by their readable
  * header (never their contents), tell a node its observed address, answer
- * WHOIS. A root carries no trust: nodes validate every identity it hands out.
+ * WHOIS, introduce two peers it relays between for hole punching, and keep
+ * the multicast subscription directory (multicast.c) for LIKE and GATHER.
+ * A root carries no trust: nodes validate every identity it hands out.
  */
 #include "netconf.h"
 #include "node_impl.h"

@@ -1,7 +1,7 @@
 /*
  * session.c - keypairs and the per-packet DATA seal/open. No allocation on
  * the per-packet path: the AEAD contexts are keyed once, in zt_keypair_new.
- * Key rotation policy (which keypair is current) lives in peer.c.
+ * Who rotates keys and when: the comment at the top of session.h.
  */
 #include "session.h"
 #include "packet.h"

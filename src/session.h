@@ -1,7 +1,22 @@
 /*
  * session.h - transport keypairs: keyed AEAD contexts, the send counter and
- * the replay window, and the DATA packet seal/open. A peer holds up to three
- * keypairs (previous, current, next) as WireGuard does; peer.c rotates them.
+ * the replay window, and the DATA packet seal/open. This file keys, checks
+ * (zt_keypair_can_send/can_recv: age and counter limits) and seals; it never
+ * decides which keypair is in use.
+ *
+ * Key rotation, the one place that says who owns it: a peer (peer.h) holds up
+ * to three keypairs, prev, cur and next, as WireGuard does, and the node's VL1
+ * session lifecycle (node.c: install_keypair, confirm_next, tick_session,
+ * zt_node_send_msg) moves them:
+ *   - a finished handshake installs a keypair: the initiator's becomes cur at
+ *     once (old cur -> prev); the responder's waits in next until the
+ *     initiator's first DATA packet under it confirms it (next -> cur);
+ *   - a new handshake starts when the initiator's cur is ZT_REKEY_AFTER_MS old,
+ *     when either side's cur has sent ZT_REKEY_AFTER_MESSAGES, or, on the
+ *     responder, when the initiator went quiet near ZT_REJECT_AFTER_MS; the
+ *     old keys keep working meanwhile;
+ *   - a keypair that can no longer receive is dropped and wiped on the tick.
+ * The constants and their reasons are in proto.h, the wire view in PROTOCOL.md.
  */
 #ifndef ZT_SESSION_H
 #define ZT_SESSION_H

@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/run.sh - run Check binaries given as arguments, then every end-to-end
+# tests/run.sh - run the arguments (Check binaries, or check scripts NAME.sh
+# that count as one test each: tests/layering.sh), then every end-to-end
 # script tests/e2e/test_*.sh (unless ZT_SKIP_E2E=1 or ZT_E2E_ONLY=name), and
 # print one closing line "N passed, N failed". Exit non-zero on any failure.
 passed=0
@@ -12,6 +13,19 @@ for bin in "$@"; do
 	name=$(basename "$bin")
 	out="$log_dir/$name.log"
 	echo "== $name"
+	case "$bin" in *.sh)
+		if bash "$bin" >"$out" 2>&1; then
+			passed=$((passed + 1))
+			grep -E '^(FAIL|PASS)|^layering' "$out" || true
+			echo "   ok"
+		else
+			failed=$((failed + 1))
+			failed_names="$failed_names $name"
+			grep -E '^FAIL' "$out" | sed 's/^/   | /'
+			echo "   FAILED, log: $out"
+		fi
+		continue
+	esac
 	if "$bin" >"$out" 2>&1; then rc=0; else rc=$?; fi
 	# Echo Check's summary and any failure lines; the full log stays in $out.
 	grep -E '^[0-9]+%: Checks|:[EF]:|^sim:|^figure:' "$out" || true

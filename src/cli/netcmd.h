@@ -1,6 +1,6 @@
 /*
  * netcmd.h - network commands shared by zt-cli, zt-join and zt-leave:
- * join, leave, list, with their human and JSON output.
+ * join, leave, list and bridge, with their human and JSON output.
  */
 #ifndef ZT_CLI_NETCMD_H
 #define ZT_CLI_NETCMD_H

@@ -1,6 +1,8 @@
 /*
  * zt-cli.c - the operator's command line for a running ztd: info, peers,
- * ping. Everything goes through the local HTTP API; -j prints its JSON.
+ * ping and rules here; networks, join, leave and bridge in netcmd.c; the
+ * controller in ctlcmd.c. Everything goes through the local HTTP API; -j
+ * prints its JSON.
  */
 #include "cli/api.h"
 #include "cli/ctlcmd.h"

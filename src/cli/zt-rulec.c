@@ -1,5 +1,5 @@
 /*
- * zt-rulec - the network rules compiler people type: compiles rules text to
+ * zt-rulec.c - the network rules compiler people type: compiles rules text to
  * the bytecode blob the controller signs, decompiles a blob back to text,
  * and runs rules test cases before deploying. All the work is in rules/;
  * this file reads files, prints, and maps outcomes to exit codes.
