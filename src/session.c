@@ -1,7 +1,7 @@
 /*
  * session.c - keypairs and the per-packet DATA seal/open. No allocation on
  * the per-packet path: the AEAD contexts are keyed once, in zt_keypair_new.
- * Key rotation policy (which keypair is current) lives in peer.c.
+ * Key rotation policy (which keypair is current) lives in handshake.c.
  */
 #include "session.h"
 #include "packet.h"

@@ -1,7 +1,7 @@
 /*
  * session.h - transport keypairs: keyed AEAD contexts, the send counter and
  * the replay window, and the DATA packet seal/open. A peer holds up to three
- * keypairs (previous, current, next) as WireGuard does; peer.c rotates them.
+ * keypairs (previous, current, next) as WireGuard does; handshake.c rotates them.
  */
 #ifndef ZT_SESSION_H
 #define ZT_SESSION_H
