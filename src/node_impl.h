@@ -1,6 +1,10 @@
 /*
- * node_impl.h - the node's internal state, shared by node.c (dispatch,
- * sessions, timers) and root.c (the root role). Not for the host.
+ * node_impl.h - the node's internal state, shared by the VL1 files: node.c
+ * (new/free, tick, info), peer.c (peer table), path.c (paths, NAT traversal),
+ * send.c, receive.c, handshake.c, whois.c and root.c (the root role). Each
+ * file's functions are declared in its own header (peer.h, path.h, send.h,
+ * handshake.h, whois.h; root.c's below), which a .c includes when it uses
+ * them. Not for the host.
  */
 #ifndef ZT_NODE_IMPL_H
 #define ZT_NODE_IMPL_H
@@ -59,16 +63,6 @@ struct zt_node {
 
 	struct zt_node_stats st;
 };
-
-/* node.c */
-struct zt_peer *zt_node_find_peer(const struct zt_node *n, uint64_t address);
-struct zt_peer *zt_node_get_peer(struct zt_node *n, uint64_t address, uint64_t now_ms);
-int zt_node_send_raw(struct zt_node *n, const struct zt_endpoint *to, const uint8_t *pkt, size_t len);
-int zt_node_send_msg(struct zt_node *n, struct zt_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms);
-/* Seal and send straight to one endpoint (probes); needs a usable session. */
-int zt_node_send_msg_via(struct zt_node *n, struct zt_peer *p, const uint8_t *msg, size_t len,
-			 const struct zt_endpoint *via, uint64_t now_ms);
-bool zt_node_path_allowed(struct zt_node *n, const struct zt_endpoint *ep);
 
 /* root.c: the root role */
 void zt_root_relay(struct zt_node *n, const struct zt_endpoint *from, const struct zt_hdr *h, uint8_t *pkt,

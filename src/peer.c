@@ -1,12 +1,24 @@
 /*
- * peer.c - a peer's paths: learning them from authenticated packets, aging
- * them, and choosing the best. Session keys and handshakes are driven by
- * node.c; this file does not send anything.
+ * peer.c - the peer table: creating, finding and removing peers, the
+ * keypair index table that maps a DATA packet's receiver index to its
+ * keypair, and peer expiry. A peer's paths live in path.c, its handshakes
+ * in handshake.c; this file sends nothing.
  */
 #include "peer.h"
+#include "node_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+static unsigned peer_bucket(uint64_t address)
+{
+	return (unsigned)((address * 0x9e3779b97f4a7c15ULL) >> 52) & (ZT_PEER_BUCKETS - 1);
+}
+
+static unsigned index_bucket(uint32_t idx)
+{
+	return (idx * 2654435761u) >> 20 & (ZT_INDEX_BUCKETS - 1);
+}
 
 struct zt_peer *zt_peer_new(uint64_t address, uint64_t now_ms)
 {
@@ -31,137 +43,104 @@ void zt_peer_free(struct zt_peer *p)
 	free(p);
 }
 
-bool zt_path_alive(const struct zt_path *path, uint64_t now_ms)
+struct zt_peer *zt_peer_find(const struct zt_node *n, uint64_t address)
 {
-	return !path->dead && path->last_rx_ms != 0 && now_ms - path->last_rx_ms < ZT_PATH_ALIVE_MS;
+	struct zt_peer *p = n->peers[peer_bucket(address)];
+
+	while (p && p->address != address)
+		p = p->hash_next;
+	return p;
 }
 
-bool zt_path_suspect(const struct zt_path *path, uint64_t now_ms)
+struct zt_peer *zt_peer_get(struct zt_node *n, uint64_t address, uint64_t now_ms)
 {
-	return path->probe_ms && path->last_rx_ms < path->probe_ms && now_ms - path->probe_ms >= ZT_PATH_PROBE_AFTER_MS;
-}
+	struct zt_peer *p = zt_peer_find(n, address);
+	unsigned b;
 
-static struct zt_path *find_path(struct zt_peer *p, const struct zt_endpoint *ep)
-{
-	for (unsigned i = 0; i < p->n_paths; i++)
-		if (zt_endpoint_equal(&p->paths[i].ep, ep))
-			return &p->paths[i];
-	return NULL;
-}
-
-/* A slot for a new path: a free one, else the least recently heard non-static one. */
-static struct zt_path *claim_path(struct zt_peer *p)
-{
-	struct zt_path *victim = NULL;
-
-	if (p->n_paths < ZT_PEER_MAX_PATHS)
-		return &p->paths[p->n_paths++];
-	for (unsigned i = 0; i < p->n_paths; i++) {
-		struct zt_path *c = &p->paths[i];
-		if (c->is_static)
-			continue;
-		if (!victim || c->last_rx_ms < victim->last_rx_ms)
-			victim = c;
-	}
-	return victim;
-}
-
-struct zt_path *zt_peer_learn_path(struct zt_peer *p, const struct zt_endpoint *ep, uint64_t now_ms)
-{
-	struct zt_path *path = find_path(p, ep);
-
-	if (!path) {
-		path = claim_path(p);
-		if (!path)
-			return NULL;
-		memset(path, 0, sizeof(*path));
-		path->ep = *ep;
-		path->latency_ms = -1;
-	}
-	path->last_rx_ms = now_ms;
-	path->dead = false;
-	path->probe_ms = 0;
-	return path;
-}
-
-struct zt_path *zt_peer_add_static_path(struct zt_peer *p, const struct zt_endpoint *ep)
-{
-	struct zt_path *path = find_path(p, ep);
-
-	if (path)
-		return path;
-	path = claim_path(p);
-	if (!path)
+	if (p)
+		return p;
+	if (address == n->id.address || zt_address_reserved(address) || n->n_peers >= n->max_peers)
 		return NULL;
-	memset(path, 0, sizeof(*path));
-	path->ep = *ep;
-	path->latency_ms = -1;
-	path->is_static = true;
-	return path;
+	p = zt_peer_new(address, now_ms);
+	if (!p)
+		return NULL;
+	b = peer_bucket(address);
+	p->hash_next = n->peers[b];
+	n->peers[b] = p;
+	n->n_peers++;
+	return p;
 }
 
-/*
- * The most recently heard path wins (a peer that roamed or was rebound by
- * its NAT is followed at once, as the source of its authenticated packets),
- * unless another path heard within ZT_PATH_FRESH_MS has a clearly lower
- * measured latency (at least 20% and 2 ms): a LAN path beats the WAN one.
- */
-static bool clearly_faster(const struct zt_path *a, const struct zt_path *b)
+/* ---------- keypair index table ---------- */
+
+struct zt_keypair *zt_peer_index_find(const struct zt_node *n, uint32_t idx)
 {
-	return a->latency_ms >= 0 && b->latency_ms >= 0 && a->latency_ms + 2 <= b->latency_ms &&
-	       a->latency_ms * 5 <= b->latency_ms * 4;
+	struct zt_keypair *kp = n->index[index_bucket(idx)];
+
+	while (kp && kp->local_index != idx)
+		kp = kp->index_next;
+	return kp;
 }
 
-static bool better(const struct zt_path *a, const struct zt_path *b, uint64_t newest_ms)
+uint32_t zt_peer_index_fresh(struct zt_node *n)
 {
-	bool both_fresh;
+	uint32_t idx;
 
-	if (!b)
-		return true;
-	both_fresh = newest_ms - a->last_rx_ms < ZT_PATH_FRESH_MS && newest_ms - b->last_rx_ms < ZT_PATH_FRESH_MS;
-	if (both_fresh && clearly_faster(a, b))
-		return true;
-	if (both_fresh && clearly_faster(b, a))
-		return false;
-	return a->last_rx_ms > b->last_rx_ms;
+	do {
+		n->cb.random(n->cb.ctx, &idx, sizeof(idx));
+	} while (idx == 0 || zt_peer_index_find(n, idx));
+	return idx;
 }
 
-struct zt_path *zt_peer_best_path(struct zt_peer *p, uint64_t now_ms)
+void zt_peer_index_add(struct zt_node *n, struct zt_keypair *kp)
 {
-	struct zt_path *best = NULL;
-	uint64_t newest = 0;
+	unsigned b = index_bucket(kp->local_index);
 
-	for (unsigned i = 0; i < p->n_paths; i++)
-		if (zt_path_alive(&p->paths[i], now_ms))
-			newest = ZT_MAX(newest, p->paths[i].last_rx_ms);
-	for (unsigned i = 0; i < p->n_paths; i++)
-		if (zt_path_alive(&p->paths[i], now_ms) && better(&p->paths[i], best, newest))
-			best = &p->paths[i];
-	return best;
+	kp->index_next = n->index[b];
+	n->index[b] = kp;
 }
 
-void zt_peer_forget_path(struct zt_peer *p, struct zt_path *path)
+static void index_del(struct zt_node *n, struct zt_keypair *kp)
 {
-	unsigned i = (unsigned)(path - p->paths);
+	struct zt_keypair **pp;
 
-	if (i >= p->n_paths)
+	if (!kp)
 		return;
-	p->paths[i] = p->paths[--p->n_paths];
+	for (pp = &n->index[index_bucket(kp->local_index)]; *pp; pp = &(*pp)->index_next) {
+		if (*pp == kp) {
+			*pp = kp->index_next;
+			return;
+		}
+	}
 }
 
-struct zt_path *zt_peer_root_path(struct zt_peer *p, uint64_t now_ms)
+void zt_peer_keypair_drop(struct zt_node *n, struct zt_keypair **slot)
 {
-	struct zt_path *best = zt_peer_best_path(p, now_ms);
-	uint64_t oldest_tx = UINT64_MAX;
+	index_del(n, *slot);
+	zt_keypair_free(*slot);
+	*slot = NULL;
+}
 
-	if (best)
-		return best;
-	/* Rotate through configured endpoints: the one tried longest ago. */
-	for (unsigned i = 0; i < p->n_paths; i++) {
-		if (!p->paths[i].is_static || p->paths[i].last_tx_ms >= oldest_tx)
-			continue;
-		oldest_tx = p->paths[i].last_tx_ms;
-		best = &p->paths[i];
+void zt_peer_remove(struct zt_node *n, struct zt_peer *p)
+{
+	struct zt_peer **pp;
+
+	zt_peer_keypair_drop(n, &p->prev);
+	zt_peer_keypair_drop(n, &p->cur);
+	zt_peer_keypair_drop(n, &p->next);
+	for (pp = &n->peers[peer_bucket(p->address)]; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == p) {
+			*pp = p->hash_next;
+			break;
+		}
 	}
-	return best;
+	n->n_peers--;
+	zt_peer_free(p);
+}
+
+bool zt_peer_expired(const struct zt_peer *p, uint64_t now_ms)
+{
+	uint64_t last = ZT_MAX(ZT_MAX(p->last_rx_ms, p->last_tx_ms), p->created_ms);
+
+	return !p->is_root && now_ms - last >= ZT_PEER_EXPIRE_MS;
 }

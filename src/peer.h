@@ -1,31 +1,15 @@
 /*
  * peer.h - what a node knows about another node: identity, underlay paths,
- * handshake state and keypairs. Internal to the core (node.c, root.c, peer.c).
+ * handshake state and keypairs, and the node's table of them (peer.c).
+ * Internal to the core.
  */
 #ifndef ZT_PEER_H
 #define ZT_PEER_H
 
 #include "node.h"
 #include "noise.h"
+#include "path.h"
 #include "session.h"
-
-struct zt_path {
-	struct zt_endpoint ep;
-	uint64_t last_rx_ms;  /* authenticated packet received directly (hops 0) */
-	uint64_t last_tx_ms;
-	int latency_ms;       /* -1 unknown */
-	bool is_static;       /* configured (a root's endpoint): never forgotten */
-	bool dead;            /* probes went unanswered: not used until heard again */
-	uint64_t probe_ms;    /* first unanswered probe on this path, 0 none */
-	uint64_t reprobe_ms;  /* last probe sent while dead */
-};
-
-/* An endpoint a root told us about, probed a bounded number of times. */
-struct zt_candidate {
-	struct zt_endpoint ep;
-	uint64_t next_ms;
-	unsigned attempts;
-};
 
 /* Identity knowledge: unknown -> asked (WHOIS in flight) -> known. */
 enum zt_ident_state {
@@ -77,19 +61,23 @@ struct zt_peer {
 
 struct zt_node;
 
+/* peer.c: the peer table. */
 struct zt_peer *zt_peer_new(uint64_t address, uint64_t now_ms);
 void zt_peer_free(struct zt_peer *p); /* frees keypairs; caller unhooks indices first */
+struct zt_peer *zt_peer_find(const struct zt_node *n, uint64_t address);
+/* Find or create; NULL for ourselves, a reserved address or a full table. */
+struct zt_peer *zt_peer_get(struct zt_node *n, uint64_t address, uint64_t now_ms);
+/* Unhook its keypairs and itself from the node's tables, then free it. */
+void zt_peer_remove(struct zt_node *n, struct zt_peer *p);
+/* Idle too long (roots are never forgotten). */
+bool zt_peer_expired(const struct zt_peer *p, uint64_t now_ms);
 
-/* Record an authenticated direct packet from ep; returns the path. */
-struct zt_path *zt_peer_learn_path(struct zt_peer *p, const struct zt_endpoint *ep, uint64_t now_ms);
-struct zt_path *zt_peer_add_static_path(struct zt_peer *p, const struct zt_endpoint *ep);
-bool zt_path_alive(const struct zt_path *path, uint64_t now_ms);
-/* A probe on it has gone unanswered for a while: still alive, but traffic takes the relay. */
-bool zt_path_suspect(const struct zt_path *path, uint64_t now_ms);
-void zt_peer_forget_path(struct zt_peer *p, struct zt_path *path);
-/* Best direct path that is alive, or NULL. */
-struct zt_path *zt_peer_best_path(struct zt_peer *p, uint64_t now_ms);
-/* For roots: best alive path, else any static endpoint (to (re)contact it). */
-struct zt_path *zt_peer_root_path(struct zt_peer *p, uint64_t now_ms);
+/* peer.c: the keypair index table (a DATA packet's receiver index -> keypair). */
+struct zt_keypair *zt_peer_index_find(const struct zt_node *n, uint32_t idx);
+/* A random nonzero index not in use. */
+uint32_t zt_peer_index_fresh(struct zt_node *n);
+void zt_peer_index_add(struct zt_node *n, struct zt_keypair *kp);
+/* Unhook *slot from the index, free (wipe) it, clear the slot. */
+void zt_peer_keypair_drop(struct zt_node *n, struct zt_keypair **slot);
 
 #endif

@@ -3,10 +3,13 @@
  * header (never their contents), tell a node its observed address, answer
  * WHOIS, introduce two peers it relays between for hole punching, and keep
  * the multicast subscription directory (multicast.c) for LIKE and GATHER.
- * A root carries no trust: nodes validate every identity it hands out.
+ * It sends only through the send layer (send.h). A root carries no trust: nodes validate every identity it hands out.
  */
 #include "netconf.h"
 #include "node_impl.h"
+#include "path.h"
+#include "peer.h"
+#include "send.h"
 
 #include <string.h>
 
@@ -36,7 +39,7 @@ static bool intro_due(struct zt_peer *p, uint64_t other, uint64_t now_ms)
 static void send_rendezvous(struct zt_node *n, struct zt_peer *to, struct zt_peer *about, uint64_t now_ms)
 {
 	uint8_t body[ZT_ADDR_BYTES + 1 + (ZT_MAX_LOCAL_ENDPOINTS + 1) * ZT_ENDPOINT_WIRE_BYTES];
-	struct zt_path *pub = zt_peer_best_path(about, now_ms);
+	struct zt_path *pub = zt_path_best(about, now_ms);
 	struct zt_wr w;
 
 	if (!pub || !to->cur)
@@ -55,7 +58,7 @@ static void send_rendezvous(struct zt_node *n, struct zt_peer *to, struct zt_pee
 
 static void maybe_introduce(struct zt_node *n, uint64_t src, struct zt_peer *dst, uint64_t now_ms)
 {
-	struct zt_peer *sp = zt_node_find_peer(n, src);
+	struct zt_peer *sp = zt_peer_find(n, src);
 
 	if (!sp || !sp->cur || !dst->cur || !intro_due(dst, src, now_ms))
 		return;
@@ -67,14 +70,14 @@ static void maybe_introduce(struct zt_node *n, uint64_t src, struct zt_peer *dst
 void zt_root_relay(struct zt_node *n, const struct zt_endpoint *from, const struct zt_hdr *h, uint8_t *pkt,
 		   size_t len, uint64_t now_ms)
 {
-	struct zt_peer *dst = zt_node_find_peer(n, h->dst);
+	struct zt_peer *dst = zt_peer_find(n, h->dst);
 	struct zt_path *path;
 
 	if (!dst || h->hops + 1 > ZT_MAX_HOPS) {
 		n->st.drop_not_for_me++;
 		return;
 	}
-	path = zt_peer_best_path(dst, now_ms);
+	path = zt_path_best(dst, now_ms);
 	if (!path || zt_endpoint_equal(&path->ep, from)) {
 		n->st.drop_not_for_me++;
 		return;
@@ -121,7 +124,7 @@ static void answer_whois(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd,
 	for (unsigned i = 0; i < ZT_WHOIS_MAX_PER_REQUEST && rd->left >= ZT_ADDR_BYTES; i++) {
 		uint8_t body[ZT_ADDR_BYTES + ZT_IDENTITY_PUBLIC_BYTES];
 		uint64_t address = zt_rd_beN(rd, ZT_ADDR_BYTES);
-		struct zt_peer *q = zt_node_find_peer(n, address);
+		struct zt_peer *q = zt_peer_find(n, address);
 		struct zt_wr w;
 
 		zt_wr_init(&w, body, sizeof(body));
@@ -144,7 +147,7 @@ static void answer_whois(struct zt_node *n, struct zt_peer *p, struct zt_rd *rd,
 static bool member_of(struct zt_node *n, struct zt_peer *p, uint64_t nwid, const uint8_t *com_bytes,
 		      uint64_t now_ms)
 {
-	struct zt_peer *ctl = zt_node_find_peer(n, nwid >> 24);
+	struct zt_peer *ctl = zt_peer_find(n, nwid >> 24);
 	const struct zt_identity *ctl_id;
 	struct zt_com com;
 

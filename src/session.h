@@ -6,8 +6,8 @@
  *
  * Key rotation, the one place that says who owns it: a peer (peer.h) holds up
  * to three keypairs, prev, cur and next, as WireGuard does, and the node's VL1
- * session lifecycle (node.c: install_keypair, confirm_next, tick_session,
- * zt_node_send_msg) moves them:
+ * session lifecycle moves them (handshake.c: install_keypair,
+ * zt_handshake_confirm_next; node.c: tick_session; send.c: zt_node_send_msg):
  *   - a finished handshake installs a keypair: the initiator's becomes cur at
  *     once (old cur -> prev); the responder's waits in next until the
  *     initiator's first DATA packet under it confirms it (next -> cur);
