@@ -369,3 +369,11 @@ void zt_path_tick(struct zt_node *n, struct zt_peer *p, uint64_t now_ms)
 		i++;
 	}
 }
+
+/* May ep carry the underlay to a peer? The host decides (never through our own overlay). */
+bool zt_node_path_allowed(struct zt_node *n, const struct zt_endpoint *ep)
+{
+	if (!zt_endpoint_is_set(ep))
+		return false;
+	return !n->cb.path_allowed || n->cb.path_allowed(n->cb.ctx, ep);
+}

@@ -30,6 +30,9 @@ struct zt_candidate {
 	unsigned attempts;
 };
 
+/* May ep carry us? The host's path_allowed callback answers (never our own overlay). */
+bool zt_node_path_allowed(struct zt_node *n, const struct zt_endpoint *ep);
+
 /* Record an authenticated direct packet from ep; returns the path. */
 struct zt_path *zt_path_learn(struct zt_peer *p, const struct zt_endpoint *ep, uint64_t now_ms);
 struct zt_path *zt_path_add_static(struct zt_peer *p, const struct zt_endpoint *ep);

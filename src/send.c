@@ -190,13 +190,6 @@ int zt_node_send_msg_via(struct zt_node *n, struct zt_peer *p, const uint8_t *ms
 	return zt_node_send_raw(n, via, n->tx_buf, (size_t)plen);
 }
 
-bool zt_node_path_allowed(struct zt_node *n, const struct zt_endpoint *ep)
-{
-	if (!zt_endpoint_is_set(ep))
-		return false;
-	return !n->cb.path_allowed || n->cb.path_allowed(n->cb.ctx, ep);
-}
-
 int zt_node_send(struct zt_node *n, uint64_t peer, uint8_t verb, const uint8_t *payload, size_t len,
 		 uint64_t now_ms)
 {

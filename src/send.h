@@ -19,8 +19,6 @@ int zt_node_send_msg(struct zt_node *n, struct zt_peer *p, const uint8_t *msg, s
 /* Seal and send straight to one endpoint (probes); needs a usable session. */
 int zt_node_send_msg_via(struct zt_node *n, struct zt_peer *p, const uint8_t *msg, size_t len,
 			 const struct zt_endpoint *via, uint64_t now_ms);
-/* May this endpoint carry us (set, and the host's path_allowed agrees)? */
-bool zt_node_path_allowed(struct zt_node *n, const struct zt_endpoint *ep);
 /* A verb with the body written so far (nothing if the writer failed). */
 void zt_send_verb(struct zt_node *n, struct zt_peer *p, uint8_t verb, const struct zt_wr *body, uint64_t now_ms);
 /* A sealed packet (or a handshake packet) to p by its route: direct path or a root, fragmented if large. */
