@@ -1,0 +1,284 @@
+/*
+ * membership.c - who is a member: certificates of membership (COM) sent,
+ * requested and verified, the credentials (tags, capabilities) that ride with
+ * them, revocations, and admission of a sender. Nothing leaves for a member
+ * whose certificate is unverified. Configs are config_transfer.c's.
+ */
+#include "network_impl.h"
+
+#include <string.h>
+
+/* ---------- the member table, our certificate out, admission ---------- */
+
+struct net_member *zt_membership_get(struct zt_network *net, uint64_t address, bool create)
+{
+	unsigned h = (unsigned)((address * 0x9e3779b97f4a7c15ULL) >> 40) % ZT_NET_MEMBERS_MAX;
+
+	for (unsigned i = 0; i < ZT_NET_MEMBERS_MAX; i++) {
+		struct net_member *m = &net->members[(h + i) % ZT_NET_MEMBERS_MAX];
+		if (m->address == address)
+			return m;
+		if (m->address == 0) {
+			if (!create)
+				return NULL;
+			memset(m, 0, sizeof(*m));
+			m->address = address;
+			zt_limiter_init(&m->mcast_limit, ZT_MCAST_RATE_PER_SEC, ZT_MCAST_RATE_BURST);
+			return m;
+		}
+	}
+	return NULL;
+}
+
+static void send_com(struct zt_vl2 *v, struct zt_network *net, struct net_member *m, uint64_t now_ms)
+{
+	struct zt_wr w;
+
+	if (!net->have_conf)
+		return;
+	zt_wr_init(&w, v->buf, ZT_MAX_MESSAGE_BYTES);
+	zt_wr_bytes(&w, net->com_bytes, ZT_COM_BYTES);
+	zt_wr_lv16(&w, net->cred_bytes, net->cred_len);
+	/* Sent or queued behind the session set-up: either way, not again before the resend interval. */
+	zt_vl2_send(v, m->address, ZT_VERB_COM, &w, now_ms);
+	m->com_sent_ms = now_ms;
+}
+
+static void request_com(struct zt_vl2 *v, struct zt_network *net, struct net_member *m, uint64_t now_ms)
+{
+	struct zt_wr w;
+
+	if (m->com_req_ms && now_ms - m->com_req_ms < ZT_COM_REQUEST_MS)
+		return;
+	m->com_req_ms = now_ms;
+	send_com(v, net, m, now_ms);
+	zt_wr_init(&w, v->buf, ZT_MAX_MESSAGE_BYTES);
+	zt_wr_be64(&w, net->nwid);
+	zt_vl2_send(v, m->address, ZT_VERB_COM_REQUEST, &w, now_ms);
+}
+
+/* Send a complete VL2 message (verb byte first) to a member whose certificate we hold. */
+void zt_membership_send(struct zt_vl2 *v, struct zt_network *net, uint64_t member, const uint8_t *msg, size_t len,
+			uint64_t now_ms)
+{
+	struct net_member *m = zt_membership_get(net, member, true);
+
+	if (!m) {
+		net->st.drop_queue++;
+		return;
+	}
+	if (!m->com_ok) {
+		/* Never send to a peer whose certificate we could not verify: ask, and hold the frame. */
+		request_com(v, net, m, now_ms);
+		zt_vl2_queue_add(net, Q_MEMBER, member, NULL, msg, len, now_ms);
+		return;
+	}
+	if (!m->com_sent_ms || now_ms - m->com_sent_ms >= ZT_COM_RESEND_MS)
+		send_com(v, net, m, now_ms);
+	zt_node_send(v->node, member, msg[0], msg + 1, len - 1, now_ms);
+	net->st.tx_frames++;
+	net->st.tx_bytes += len;
+}
+
+static void flush_member_queue(struct zt_vl2 *v, struct zt_network *net, uint64_t member, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < ZT_NET_QUEUE; i++) {
+		struct net_queued *q = &net->queue[i];
+		if (q->kind != Q_MEMBER || q->member != member)
+			continue;
+		q->kind = Q_FREE;
+		zt_membership_send(v, net, member, q->msg, q->len, now_ms);
+	}
+}
+
+/* Admission of a frame from a peer: a member with a valid certificate. */
+struct net_member *zt_membership_admit(struct zt_vl2 *v, struct zt_network *net, uint64_t peer, uint64_t now_ms)
+{
+	struct net_member *m;
+
+	if (!net->have_conf || net->status != ZT_NET_OK) {
+		net->st.drop_not_member++;
+		return NULL;
+	}
+	m = zt_membership_get(net, peer, true);
+	if (!m) {
+		net->st.drop_no_com++;
+		return NULL;
+	}
+	if (!m->com_ok) {
+		net->st.drop_no_com++;
+		request_com(v, net, m, now_ms);
+		return NULL;
+	}
+	return m;
+}
+
+void zt_membership_recheck(struct zt_network *net, const struct zt_com *ours, const struct zt_identity *ctl)
+{
+	for (unsigned i = 0; i < ZT_NET_MEMBERS_MAX; i++) {
+		struct net_member *m = &net->members[i];
+		if (m->address && m->com_ok && !zt_com_agree(&m->com, ours, ctl)) {
+			m->com_ok = false;
+			net->members_ok--;
+		}
+		m->com_sent_ms = 0;
+	}
+}
+
+void zt_membership_forget(struct zt_network *net)
+{
+	for (unsigned i = 0; i < ZT_NET_MEMBERS_MAX; i++)
+		net->members[i].com_ok = false;
+	net->members_ok = 0;
+}
+
+/* ---------- certificates and credentials from peers ---------- */
+
+static bool revoked(const struct zt_network *net, const struct zt_com *com)
+{
+	for (unsigned i = 0; i < net->n_revocations; i++)
+		if (zt_com_revoked(com, &net->revocations[i]))
+			return true;
+	return false;
+}
+
+/* The peer's tags and capabilities, if its credential (after the certificate) checks out. */
+static void adopt_credential(struct zt_network *net, struct net_member *m, const struct zt_identity *ctl,
+			     struct zt_rd *rd)
+{
+	struct zt_credential cred;
+	const uint8_t *bytes;
+	size_t len;
+
+	bytes = zt_rd_lv16(rd, ZT_CREDENTIAL_MAX_BYTES, &len);
+	if (!bytes || !len)
+		return;
+	if (zt_credential_decode(&cred, bytes, len) < 0 || cred.member != m->address ||
+	    cred.network_id != net->nwid || zt_credential_verify(&cred, ctl) < 0) {
+		net->st.drop_bad_com++;
+		return;
+	}
+	m->n_tags = (uint8_t)ZT_MIN(cred.n_tags, ZT_RULES_MAX_TAGS);
+	for (unsigned i = 0; i < m->n_tags; i++) {
+		m->tags[i].id = cred.tags[i].id;
+		m->tags[i].value = cred.tags[i].value;
+	}
+	m->caps_bits = 0;
+	for (unsigned i = 0; net->have_rules && i < cred.n_caps; i++) {
+		int c = zt_rules_cap_find(net->rules, cred.caps[i]);
+		if (c >= 0 && c < 32)
+			m->caps_bits |= 1u << c;
+	}
+}
+
+void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
+{
+	const uint8_t *bytes = zt_rd_ref(rd, ZT_COM_BYTES);
+	struct zt_identity ctl;
+	struct zt_network *net;
+	struct net_member *m;
+	struct zt_com com;
+
+	if (!bytes || zt_com_decode(&com, bytes, ZT_COM_BYTES) < 0)
+		return;
+	net = zt_vl2_net_find(v, com.network_id);
+	if (!net || !net->have_conf || zt_vl2_controller_identity(v, net, &ctl, now_ms) < 0)
+		return;
+	if (com.member != peer) {
+		/* Someone else's certificate, replayed: it proves nothing about the sender. */
+		net->st.drop_bad_com++;
+		return;
+	}
+	m = zt_membership_get(net, peer, true);
+	if (!m)
+		return;
+	if (zt_com_verify(&com, &ctl) < 0 || !zt_com_agree(&com, &net->conf->com, &ctl) || revoked(net, &com)) {
+		net->st.drop_bad_com++;
+		if (m->com_ok)
+			net->members_ok--;
+		m->com_ok = false;
+		return;
+	}
+	if (!m->com_ok)
+		net->members_ok++;
+	m->com = com;
+	m->com_ok = true;
+	adopt_credential(net, m, &ctl, rd);
+	if (!m->com_sent_ms)
+		send_com(v, net, m, now_ms);
+	flush_member_queue(v, net, peer, now_ms);
+}
+
+void zt_membership_handle_com_request(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
+{
+	struct zt_network *net = zt_vl2_net_find(v, zt_rd_be64(rd));
+	struct net_member *m;
+
+	if (rd->err || !net || !net->have_conf)
+		return;
+	m = zt_membership_get(net, peer, true);
+	if (m && (!m->com_sent_ms || now_ms - m->com_sent_ms >= ZT_COM_REQUEST_MS))
+		send_com(v, net, m, now_ms);
+}
+
+static void apply_revocation(struct zt_network *net, const struct zt_revocation *rev)
+{
+	struct net_member *m;
+
+	if (net->n_revocations < NET_REVOCATIONS)
+		net->revocations[net->n_revocations++] = *rev;
+	else
+		net->revocations[NET_REVOCATIONS - 1] = *rev;
+	m = zt_membership_get(net, rev->member, false);
+	if (m && m->com_ok && zt_com_revoked(&m->com, rev)) {
+		m->com_ok = false;
+		net->members_ok--;
+	}
+}
+
+void zt_membership_handle_revocation(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
+{
+	const uint8_t *bytes = zt_rd_ref(rd, ZT_REVOCATION_BYTES);
+	struct zt_revocation rev;
+	struct zt_identity ctl;
+	struct zt_network *net;
+
+	(void)peer;
+	if (!bytes || zt_revocation_decode(&rev, bytes, ZT_REVOCATION_BYTES) < 0)
+		return;
+	net = zt_vl2_net_find(v, rev.network_id);
+	if (!net || zt_vl2_controller_identity(v, net, &ctl, now_ms) < 0 || zt_revocation_verify(&rev, &ctl) < 0)
+		return;
+	apply_revocation(net, &rev);
+}
+
+/* Our own credential from the controller: checked, then sent with our certificate. */
+void zt_membership_keep_own_credential(struct zt_vl2 *v, struct zt_network *net, const uint8_t *bytes, size_t len,
+				       uint64_t now_ms)
+{
+	struct zt_credential cred;
+	struct zt_identity ctl;
+
+	if (zt_vl2_controller_identity(v, net, &ctl, now_ms) < 0 || zt_credential_decode(&cred, bytes, len) < 0 ||
+	    cred.member != zt_vl2_self(v) || cred.network_id != net->nwid || zt_credential_verify(&cred, &ctl) < 0)
+		return;
+	memcpy(net->cred_bytes, bytes, len);
+	net->cred_len = len;
+}
+
+/* ---------- revocations ---------- */
+
+void zt_vl2_controller_revoke(struct zt_vl2 *v, const struct zt_revocation *rev, const uint64_t *members,
+			      unsigned n, uint64_t now_ms)
+{
+	uint8_t bytes[ZT_REVOCATION_BYTES];
+	struct zt_network *net = zt_vl2_net_find(v, rev->network_id);
+
+	if (zt_revocation_encode(rev, bytes) < 0)
+		return;
+	if (net)
+		apply_revocation(net, rev);
+	for (unsigned i = 0; i < n; i++)
+		if (members[i] != zt_vl2_self(v))
+			zt_node_send(v->node, members[i], ZT_VERB_REVOCATION, bytes, sizeof(bytes), now_ms);
+}
