@@ -5,7 +5,7 @@
  */
 #include "ctl_int.h"
 
-#include "crypto.h"
+#include "base/ct.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -218,7 +218,7 @@ static void decide(struct zt_ctl *c, const struct zt_ctl_delivery *d, const json
 		zt_log(ZT_LOG_ERROR, "controller: network %s: hook decision for member %s: %s", id, addr, zt_strerror(rc));
 		snprintf(err, err_len, "decision refused: internal error");
 	} else {
-		zt_log(ZT_LOG_INFO, "controller: network %s: hook decided member %s", id, addr);
+		zt_log(ZT_LOG_DEBUG, "controller: network %s: hook decided member %s", id, addr);
 	}
 }
 

@@ -1,13 +1,11 @@
 /*
- * member.c - what follows from saving or removing a member: address
- * assignment from the pools (unique in the network, stable once given),
- * revisions, authorization events, revocations and change notes; and the
- * member's signed config built from the two documents. The REST API and
- * config requests both go through here; the store is in a transaction.
+ * member.c - the member operations: the one update the REST API and hook
+ * decisions share, saving and removing a member and what follows (address
+ * assignment from the pools, unique and stable once given; revisions;
+ * authorization events; revocations; change notes). Always in the caller's
+ * transaction. Building the member's config is config_build.c's.
  */
 #include "ctl_int.h"
-
-#include "crypto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
