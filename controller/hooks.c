@@ -187,29 +187,38 @@ static int decision_body(const char *text, size_t len, json_t **update, char *er
 	return 0;
 }
 
-/* Apply in one transaction through the member operation the API uses: same validation, events and notes. */
-static void decide(struct zt_ctl *c, const struct zt_ctl_delivery *d, const json_t *update, char *err, size_t err_len)
+/* zt_ctl_member_update in a transaction of its own, under the lock (the worker runs beside the API). */
+static int update_tx(struct zt_ctl *c, const struct zt_ctl_member_change *ch, struct zt_ctl_err *e)
 {
-	char who[ZT_CTL_URL_MAX + 8], id[17], addr[11];
-	const struct zt_ctl_member_change ch = {.nwid = d->network_id, .member = d->member, .body = update, .who = who};
-	struct zt_ctl_err e = {0};
 	json_t *doc = NULL;
 	bool created;
 	int rc;
 
-	snprintf(who, sizeof(who), "hook %s", d->url ? d->url : "");
-	zt_ctl_format_nwid(id, d->network_id);
-	zt_ctl_format_member(addr, d->member);
 	pthread_mutex_lock(&c->lock);
 	rc = zt_ctl_tx_begin(c);
 	if (rc == 0)
-		rc = zt_ctl_member_update(c, &ch, wall_ms(), &e, &doc, &created);
-	if (rc == 0 && e.status == 0)
+		rc = zt_ctl_member_update(c, ch, wall_ms(), e, &doc, &created);
+	if (rc == 0)
 		rc = zt_ctl_tx_commit(c);
 	else
 		zt_ctl_tx_abort(c);
 	pthread_mutex_unlock(&c->lock);
 	json_decref(doc);
+	return rc;
+}
+
+/* Apply through the member operation the API uses: same validation, events and notes. */
+static void decide(struct zt_ctl *c, const struct zt_ctl_delivery *d, const json_t *update, char *err, size_t err_len)
+{
+	char who[ZT_CTL_URL_MAX + 8], id[17], addr[11];
+	const struct zt_ctl_member_change ch = {.nwid = d->network_id, .member = d->member, .body = update, .who = who};
+	struct zt_ctl_err e = {0};
+	int rc;
+
+	snprintf(who, sizeof(who), "hook %s", d->url ? d->url : "");
+	zt_ctl_format_nwid(id, d->network_id);
+	zt_ctl_format_member(addr, d->member);
+	rc = update_tx(c, &ch, &e);
 	if (e.status == 404) {
 		snprintf(err, err_len, "decision ignored: the member no longer exists");
 	} else if (e.status) {

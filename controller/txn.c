@@ -2,7 +2,8 @@
  * txn.c - store transactions and what they hold until commit: change notes,
  * signed revocations and whether hook deliveries were queued; on commit they
  * go to the queue zt_ctl_process drains (ctl.c) and the notification fd is
- * signalled. Also the controller-wide counters. Calls only the store.
+ * signalled. Also the controller-wide counters. Calls only the store (and
+ * the core, to sign revocations).
  */
 #include "ctl_int.h"
 
