@@ -331,33 +331,16 @@ static int member_get(struct req *r)
 	return rc != 0 ? rc : ok(r, 200, doc);
 }
 
-/* Partial update, or creation (to authorize a member before it first asks). */
+/* Partial update, or creation (to authorize a member before it first asks): the member layer's operation. */
 static int member_post(struct req *r)
 {
-	json_t *net, *old = NULL, *doc;
-	int rc = with_network(r, &net);
+	const struct zt_ctl_member_change ch = {
+		.nwid = r->nwid, .member = r->member, .body = r->body, .create = true, .who = "the API"};
+	json_t *doc;
+	bool created;
+	int rc = zt_ctl_member_update(r->c, &ch, r->now_ms, &r->e, &doc, &created);
 
-	if (rc != 0)
-		return rc;
-	rc = r->c->store->ops->member_get(r->c->store, r->nwid, r->member, &old);
-	if (rc == ZT_ENOENT) {
-		rc = 0;
-		doc = zt_ctl_member_new(r->nwid, r->member, r->now_ms);
-	} else {
-		doc = rc == 0 ? json_deep_copy(old) : NULL;
-	}
-	if (rc == 0 && !doc)
-		rc = ZT_ENOMEM;
-	if (rc == 0)
-		rc = zt_ctl_member_apply(doc, r->body, net, &r->e);
-	if (rc == 0)
-		rc = zt_ctl_member_save(r->c, net, old, doc, r->now_ms, &r->e);
-	if (rc == 0)
-		rc = ok(r, old ? 200 : 201, json_incref(doc));
-	json_decref(doc);
-	json_decref(old);
-	json_decref(net);
-	return rc;
+	return rc != 0 ? rc : ok(r, created ? 201 : 200, doc);
 }
 
 static int member_delete(struct req *r)

@@ -1,8 +1,9 @@
 /*
  * ctl_int.h - what the controller's files share and the daemon does not
- * see: the controller object, the transaction helpers that collect change
- * notes and revocations until commit, the validation error, and the
- * per-file entry points (objects.c, ipaddr.c, member.c, hooks.c, rulesc.c).
+ * see: the controller object and each file's entry points, grouped by layer
+ * from the bottom up (controller/README.md): ids, documents and
+ * transactions; objects, addresses and rules; members and events; config
+ * building; the hook worker. A file calls only the groups listed before its own.
  */
 #ifndef ZT_CTL_INT_H
 #define ZT_CTL_INT_H
@@ -31,6 +32,7 @@ struct zt_ctl_err {
 	unsigned line, column; /* rules_source compile errors; 0 when not */
 };
 
+/* doc.c */
 int zt_ctl_fail(struct zt_ctl_err *e, int status, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -73,9 +75,25 @@ struct zt_ctl {
 	void *cb_ctx;
 
 	struct zt_ctl_hooks *hooks;
+	/* Set by the hook worker (hooks.c) while it runs; txn.c calls it after a
+	 * commit that queued deliveries: a callback, so txn.c does not call up. */
+	void (*outbox_wake)(struct zt_ctl *c);
 };
 
-/* ---- ctl.c: transactions, notes, counters ---- */
+/* ---- ids.c: network ids, member addresses, random bytes ---- */
+int zt_ctl_parse_nwid(const char *s, uint64_t *nwid);     /* exactly 16 hex digits */
+int zt_ctl_parse_member(const char *s, uint64_t *member); /* exactly 10 hex digits, not reserved */
+void zt_ctl_format_nwid(char out[17], uint64_t nwid);
+void zt_ctl_format_member(char out[11], uint64_t member);
+void zt_ctl_random(void *buf, size_t len);
+
+/* ---- doc.c: document fields (validated when written), the validation error ---- */
+bool zt_ctl_doc_bool(const json_t *doc, const char *key);
+uint64_t zt_ctl_doc_u64(const json_t *doc, const char *key);
+const char *zt_ctl_doc_str(const json_t *doc, const char *key);
+int zt_ctl_doc_set_u64(json_t *doc, const char *key, uint64_t v);
+
+/* ---- txn.c: transactions, notes, counters ---- */
 int zt_ctl_tx_begin(struct zt_ctl *c);
 int zt_ctl_tx_commit(struct zt_ctl *c);
 void zt_ctl_tx_abort(struct zt_ctl *c);
@@ -85,13 +103,6 @@ int zt_ctl_note_revoke(struct zt_ctl *c, uint64_t nwid, uint64_t member, uint64_
 /* Controller-wide counter: every network or member change takes the next value. */
 int zt_ctl_next_revision(struct zt_ctl *c, uint64_t *rev);
 int zt_ctl_next_counter(struct zt_ctl *c, const char *key, uint64_t *value);
-void zt_ctl_random(void *buf, size_t len);
-
-/* ---- ids ---- */
-int zt_ctl_parse_nwid(const char *s, uint64_t *nwid);     /* exactly 16 hex digits */
-int zt_ctl_parse_member(const char *s, uint64_t *member); /* exactly 10 hex digits, not reserved */
-void zt_ctl_format_nwid(char out[17], uint64_t nwid);
-void zt_ctl_format_member(char out[11], uint64_t member);
 
 /* ---- objects.c: documents, validation, public views ---- */
 json_t *zt_ctl_network_new(uint64_t nwid, uint64_t now_ms);
@@ -103,10 +114,6 @@ int zt_ctl_member_apply(json_t *doc, const json_t *body, const json_t *network, 
 /* Hook lists: given replaces old; a hook given without "secret" keeps old's secret for that url. */
 int zt_ctl_hooks_parse(const json_t *given, const json_t *old, json_t **out, struct zt_ctl_err *e);
 json_t *zt_ctl_hooks_view(const json_t *hooks);
-bool zt_ctl_doc_bool(const json_t *doc, const char *key);
-uint64_t zt_ctl_doc_u64(const json_t *doc, const char *key);
-const char *zt_ctl_doc_str(const json_t *doc, const char *key);
-int zt_ctl_doc_set_u64(json_t *doc, const char *key, uint64_t v);
 
 /* ---- ipaddr.c: addresses, prefixes, pools, assignment ---- */
 struct zt_ctl_ip {
@@ -126,6 +133,10 @@ bool zt_ctl_ip_assignable(const struct zt_ctl_ip *ip);
 /* First address of the network's pools of family not in taken[] (sorted by zt_ctl_ip_cmp). */
 int zt_ctl_ip_pick(const json_t *pools, const struct zt_ctl_ip *taken, size_t n_taken, struct zt_ctl_ip *out);
 
+/* ---- rulesc.c: the one place that calls the rules compiler ---- */
+/* Compile rules source into out (<= ZT_NETCONF_RULES_MAX). On a syntax error: ZT_EPARSE and e filled. */
+int zt_ctl_rules_compile(const char *src, size_t len, uint8_t *out, size_t cap, size_t *out_len, struct zt_ctl_err *e);
+
 /* ---- member.c: saving members and what follows from it ---- */
 /*
  * Store member (new document doc, previous old or NULL): assign missing
@@ -143,18 +154,44 @@ int zt_ctl_member_remove(struct zt_ctl *c, const json_t *network, const json_t *
 bool zt_ctl_member_effective_auth(const json_t *network, const json_t *member);
 /* Authorized, and missing an address of a family the network has pools for. */
 bool zt_ctl_member_needs_ips(const json_t *network, const json_t *member);
+/* The network id and address a member document carries. */
+int zt_ctl_member_ids(const json_t *doc, uint64_t *nwid, uint64_t *member);
+
+/* A change to one member, as the API and a hook's decision make it. */
+struct zt_ctl_member_change {
+	uint64_t nwid, member;
+	const json_t *body; /* the member fields to set, validated as the API's (objects.c) */
+	bool create;        /* create the member if absent (pre-authorization); else a 404 */
+	const char *who;    /* who decides, for the log: "the API", "hook <url>" */
+};
+
+/*
+ * The one member update, in the caller's transaction: load network and
+ * member (404 in e when absent), apply ch->body, save (events, revocation,
+ * change note). On success *out is the stored document (owned) and
+ * *created says whether it is new.
+ */
+int zt_ctl_member_update(struct zt_ctl *c, const struct zt_ctl_member_change *ch, uint64_t now_ms,
+			 struct zt_ctl_err *e, json_t **out, bool *created);
+
+/* ---- events.c: events into the outbox ---- */
+/* Queue type for every hook of network (or the global hooks) in the open transaction. */
+int zt_ctl_emit(struct zt_ctl *c, const char *type, const json_t *network, const json_t *member, uint64_t now_ms);
+
+/* ---- config_build.c: a member's config from the documents (signed by config_request.c) ---- */
 int zt_ctl_netconf_build(struct zt_ctl *c, const json_t *network, const json_t *member, uint64_t now_ms,
 			 struct zt_netconf *nc);
 
-/* ---- hooks.c: events, outbox, delivery worker ---- */
-/* Queue type for every hook of network (or the global hooks) in the open transaction. */
-int zt_ctl_emit(struct zt_ctl *c, const char *type, const json_t *network, const json_t *member, uint64_t now_ms);
+/* ---- hooks.c: the delivery worker (the top) ---- */
 int zt_ctl_hooks_start(struct zt_ctl *c);
 void zt_ctl_hooks_stop(struct zt_ctl *c);
-void zt_ctl_hooks_wake(struct zt_ctl *c);
-
-/* ---- rulesc.c: the one place that calls the rules compiler ---- */
-/* Compile rules source into out (<= ZT_NETCONF_RULES_MAX). On a syntax error: ZT_EPARSE and e filled. */
-int zt_ctl_rules_compile(const char *src, size_t len, uint8_t *out, size_t cap, size_t *out_len, struct zt_ctl_err *e);
+/*
+ * A receiver's 2xx answer to delivery d: for member.join_requested, a
+ * decision {"authorize": bool, "name", "tags"} is applied with
+ * zt_ctl_member_update in its own transaction (takes c->lock). err gets why
+ * a decision was refused or ignored; untouched otherwise.
+ */
+void zt_ctl_hooks_apply_answer(struct zt_ctl *c, const struct zt_ctl_delivery *d, const char *answer, size_t len,
+			       char *err, size_t err_len);
 
 #endif

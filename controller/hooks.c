@@ -1,9 +1,9 @@
 /*
- * hooks.c - web hooks: events written to the outbox in the transaction that
- * caused them, and the delivery worker (its own thread and store
- * connection) that POSTs them signed, retries with exponential backoff, and
- * applies a receiver's decision through the REST API. The only file that
- * includes curl.h.
+ * hooks.c - the hook delivery worker, the top of the controller: its own
+ * thread and store connection POST the outbox's events (events.c queues
+ * them) signed, retry with exponential backoff, and apply a receiver's
+ * decision through the member layer's update (as the API does). The only
+ * file that includes curl.h.
  */
 #include "ctl_int.h"
 
@@ -38,96 +38,6 @@ static uint64_t wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* ---- events ---- */
-
-static int global_hooks(struct zt_ctl *c, json_t **hooks)
-{
-	char *text = NULL;
-	int rc = c->store->ops->setting_get(c->store, "hooks", &text);
-
-	*hooks = NULL;
-	if (rc == ZT_ENOENT)
-		return 0;
-	if (rc != 0)
-		return rc;
-	*hooks = json_loads(text, 0, NULL);
-	zt_wipe(text, strlen(text));
-	free(text);
-	return *hooks ? 0 : ZT_EINVAL;
-}
-
-static json_t *event_body(const char *event_id, const char *type, const json_t *network, const json_t *member,
-			  uint64_t now_ms)
-{
-	json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:o}", "id", event_id, "type", type, "time",
-				 (json_int_t)now_ms, "network_id", zt_ctl_doc_str(network, "id"), "network",
-				 zt_ctl_network_view(network));
-
-	if (body && member) {
-		json_object_set_new(body, "member_id", json_string(zt_ctl_doc_str(member, "address")));
-		json_object_set_new(body, "member", json_deep_copy(member));
-	}
-	return body;
-}
-
-static int outbox_each(struct zt_ctl *c, const json_t *targets, const char *event_id, const char *type,
-		       const json_t *network, const json_t *member, const char *body, uint64_t now_ms)
-{
-	size_t i;
-	json_t *h;
-	int rc = 0;
-
-	json_array_foreach(targets, i, h) {
-		struct zt_ctl_delivery d = {0};
-		snprintf(d.event_id, sizeof(d.event_id), "%s", event_id);
-		snprintf(d.type, sizeof(d.type), "%s", type);
-		if (zt_ctl_parse_nwid(zt_ctl_doc_str(network, "id"), &d.network_id) != 0 ||
-		    (member && zt_ctl_parse_member(zt_ctl_doc_str(member, "address"), &d.member) != 0))
-			return ZT_EINVAL;
-		d.url = (char *)zt_ctl_doc_str(h, "url");
-		d.secret = (char *)zt_ctl_doc_str(h, "secret");
-		d.body = (char *)body;
-		d.state = ZT_CTL_DELIVERY_PENDING;
-		d.next_attempt_ms = now_ms;
-		d.created_ms = now_ms;
-		if ((rc = c->store->ops->outbox_add(c->store, &d)) != 0)
-			return rc;
-		c->tx_outbox = true;
-	}
-	return rc;
-}
-
-int zt_ctl_emit(struct zt_ctl *c, const char *type, const json_t *network, const json_t *member, uint64_t now_ms)
-{
-	const json_t *targets = json_object_get(network, "hooks");
-	json_t *global = NULL, *body;
-	char event_id[ZT_CTL_EVENT_ID_MAX], *text;
-	uint64_t seq;
-	int rc;
-
-	if (json_array_size(targets) == 0) {
-		if ((rc = global_hooks(c, &global)) != 0)
-			return rc;
-		targets = global;
-	}
-	if (json_array_size(targets) == 0) {
-		json_decref(global);
-		return 0;
-	}
-	if ((rc = zt_ctl_next_counter(c, "event_seq", &seq)) != 0) {
-		json_decref(global);
-		return rc;
-	}
-	snprintf(event_id, sizeof(event_id), "%010" PRIx64 "-%" PRIu64, c->id.address, seq);
-	body = event_body(event_id, type, network, member, now_ms);
-	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	rc = text ? outbox_each(c, targets, event_id, type, network, member, text, now_ms) : ZT_ENOMEM;
-	free(text);
-	json_decref(global);
-	return rc;
 }
 
 /* ---- one delivery attempt ---- */
@@ -277,39 +187,60 @@ static int decision_body(const char *text, size_t len, json_t **update, char *er
 	return 0;
 }
 
-/* Apply through the REST API, so validation, events and notifications are the same. */
-static void apply_decision(struct zt_ctl *c, const struct zt_ctl_delivery *d, const struct response *resp,
-			   char *err, size_t err_len)
+/* zt_ctl_member_update in a transaction of its own, under the lock (the worker runs beside the API). */
+static int update_tx(struct zt_ctl *c, const struct zt_ctl_member_change *ch, struct zt_ctl_err *e)
 {
-	char path[80], id[17], addr[11], *body;
-	json_t *update, *reply = NULL;
-	int status = 0;
+	json_t *doc = NULL;
+	bool created;
+	int rc;
 
-	if (strcmp(d->type, "member.join_requested") != 0 || decision_body(resp->buf, resp->len, &update, err, err_len) != 0 ||
-	    !update)
-		return;
+	pthread_mutex_lock(&c->lock);
+	rc = zt_ctl_tx_begin(c);
+	if (rc == 0)
+		rc = zt_ctl_member_update(c, ch, wall_ms(), e, &doc, &created);
+	if (rc == 0)
+		rc = zt_ctl_tx_commit(c);
+	else
+		zt_ctl_tx_abort(c);
+	pthread_mutex_unlock(&c->lock);
+	json_decref(doc);
+	return rc;
+}
+
+/* Apply through the member operation the API uses: same validation, events and notes. */
+static void decide(struct zt_ctl *c, const struct zt_ctl_delivery *d, const json_t *update, char *err, size_t err_len)
+{
+	char who[ZT_CTL_URL_MAX + 8], id[17], addr[11];
+	const struct zt_ctl_member_change ch = {.nwid = d->network_id, .member = d->member, .body = update, .who = who};
+	struct zt_ctl_err e = {0};
+	int rc;
+
+	snprintf(who, sizeof(who), "hook %s", d->url ? d->url : "");
 	zt_ctl_format_nwid(id, d->network_id);
 	zt_ctl_format_member(addr, d->member);
-	snprintf(path, sizeof(path), "/controller/network/%s/member/%s", id, addr);
-	zt_ctl_api(c, "GET", path, NULL, 0, wall_ms(), &status, &reply);
-	json_decref(reply);
-	reply = NULL;
-	if (status != 200) {
+	rc = update_tx(c, &ch, &e);
+	if (e.status == 404) {
 		snprintf(err, err_len, "decision ignored: the member no longer exists");
-		json_decref(update);
-		return;
+	} else if (e.status) {
+		snprintf(err, err_len, "decision refused: %s", e.reason[0] ? e.reason : "error");
+	} else if (rc != 0) {
+		zt_log(ZT_LOG_ERROR, "controller: network %s: hook decision for member %s: %s", id, addr, zt_strerror(rc));
+		snprintf(err, err_len, "decision refused: internal error");
+	} else {
+		zt_log(ZT_LOG_DEBUG, "controller: network %s: hook decided member %s", id, addr);
 	}
-	body = json_dumps(update, JSON_COMPACT);
-	json_decref(update);
-	if (!body)
+}
+
+void zt_ctl_hooks_apply_answer(struct zt_ctl *c, const struct zt_ctl_delivery *d, const char *answer, size_t len,
+			       char *err, size_t err_len)
+{
+	json_t *update;
+
+	if (strcmp(d->type, "member.join_requested") != 0 || decision_body(answer, len, &update, err, err_len) != 0 ||
+	    !update)
 		return;
-	zt_ctl_api(c, "POST", path, body, strlen(body), wall_ms(), &status, &reply);
-	free(body);
-	if (status != 200)
-		snprintf(err, err_len, "decision refused: %s", zt_ctl_doc_str(reply, "error"));
-	else
-		zt_log(ZT_LOG_INFO, "controller: network %s: hook decided member %s", id, addr);
-	json_decref(reply);
+	decide(c, d, update, err, err_len);
+	json_decref(update);
 }
 
 static uint64_t backoff_ms(const struct zt_ctl *c, uint32_t attempts)
@@ -335,7 +266,7 @@ static void deliver(struct zt_ctl *c, struct zt_ctl_hooks *h, struct zt_ctl_deli
 	d->attempts++;
 	d->updated_ms = wall_ms();
 	if (rc == 0) {
-		apply_decision(c, d, &resp, err, sizeof(err));
+		zt_ctl_hooks_apply_answer(c, d, resp.buf, resp.len, err, sizeof(err));
 		d->state = ZT_CTL_DELIVERY_DELIVERED;
 	} else if (d->attempts >= c->opt.hook_max_attempts) {
 		d->state = ZT_CTL_DELIVERY_FAILED;
@@ -421,6 +352,19 @@ static void curl_init(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* Called by txn.c (through c->outbox_wake) after a commit that queued deliveries. */
+static void hooks_wake(struct zt_ctl *c)
+{
+	struct zt_ctl_hooks *h = c->hooks;
+
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->wake = true;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
 int zt_ctl_hooks_start(struct zt_ctl *c)
 {
 	struct zt_ctl_hooks *h;
@@ -444,8 +388,10 @@ int zt_ctl_hooks_start(struct zt_ctl *c)
 	pthread_condattr_destroy(&attr);
 	atomic_init(&h->stop, false);
 	c->hooks = h;
+	c->outbox_wake = hooks_wake;
 	if (pthread_create(&h->thread, NULL, worker, c) != 0) {
 		c->hooks = NULL;
+		c->outbox_wake = NULL;
 		h->store->ops->close(h->store);
 		pthread_cond_destroy(&h->cond);
 		pthread_mutex_destroy(&h->lock);
@@ -453,18 +399,6 @@ int zt_ctl_hooks_start(struct zt_ctl *c)
 		return ZT_EIO;
 	}
 	return 0;
-}
-
-void zt_ctl_hooks_wake(struct zt_ctl *c)
-{
-	struct zt_ctl_hooks *h = c->hooks;
-
-	if (!h)
-		return;
-	pthread_mutex_lock(&h->lock);
-	h->wake = true;
-	pthread_cond_signal(&h->cond);
-	pthread_mutex_unlock(&h->lock);
 }
 
 void zt_ctl_hooks_stop(struct zt_ctl *c)
@@ -483,4 +417,5 @@ void zt_ctl_hooks_stop(struct zt_ctl *c)
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 	c->hooks = NULL;
+	c->outbox_wake = NULL;
 }

@@ -1,13 +1,11 @@
 /*
- * member.c - what follows from saving or removing a member: address
- * assignment from the pools (unique in the network, stable once given),
- * revisions, authorization events, revocations and change notes; and the
- * member's signed config built from the two documents. The REST API and
- * config requests both go through here; the store is in a transaction.
+ * member.c - the member operations: the one update the REST API and hook
+ * decisions share, saving and removing a member and what follows (address
+ * assignment from the pools, unique and stable once given; revisions;
+ * authorization events; revocations; change notes). Always in the caller's
+ * transaction. Building the member's config is config_build.c's.
  */
 #include "ctl_int.h"
-
-#include "crypto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +162,7 @@ static int store_claims(struct zt_ctl *c, uint64_t nwid, uint64_t member, const 
 	return rc;
 }
 
-static int ids_of(const json_t *doc, uint64_t *nwid, uint64_t *member)
+int zt_ctl_member_ids(const json_t *doc, uint64_t *nwid, uint64_t *member)
 {
 	if (zt_ctl_parse_nwid(zt_ctl_doc_str(doc, "network_id"), nwid) != 0 ||
 	    zt_ctl_parse_member(zt_ctl_doc_str(doc, "address"), member) != 0)
@@ -180,7 +178,7 @@ int zt_ctl_member_save(struct zt_ctl *c, const json_t *network, const json_t *ol
 	uint64_t nwid, member, rev;
 	int rc;
 
-	if ((rc = ids_of(doc, &nwid, &member)) != 0)
+	if ((rc = zt_ctl_member_ids(doc, &nwid, &member)) != 0)
 		return rc;
 	if ((rc = claim_ips(c, nwid, member, network, old, doc, e)) != 0)
 		return rc;
@@ -209,7 +207,7 @@ int zt_ctl_member_refresh(struct zt_ctl *c, const json_t *network, json_t *doc, 
 	json_t *old;
 	int rc;
 
-	if ((rc = ids_of(doc, &nwid, &member)) != 0)
+	if ((rc = zt_ctl_member_ids(doc, &nwid, &member)) != 0)
 		return rc;
 	if (zt_ctl_member_needs_ips(network, doc)) {
 		if (!(old = json_deep_copy(doc)))
@@ -237,7 +235,7 @@ int zt_ctl_member_remove(struct zt_ctl *c, const json_t *network, const json_t *
 	uint64_t nwid, member;
 	int rc;
 
-	if ((rc = ids_of(doc, &nwid, &member)) != 0)
+	if ((rc = zt_ctl_member_ids(doc, &nwid, &member)) != 0)
 		return rc;
 	if ((rc = c->store->ops->ip_claim_set(c->store, nwid, member, NULL, 0)) != 0)
 		return rc;
@@ -250,158 +248,61 @@ int zt_ctl_member_remove(struct zt_ctl *c, const json_t *network, const json_t *
 	return zt_ctl_note_change(c, nwid, member);
 }
 
-/* ---- the member's config ---- */
-
-static void ip_to_nc(struct zt_netconf_ip *out, const struct zt_ctl_ip *ip, uint8_t prefix_len)
+/* Log an authorization change with who made it. */
+static void log_authorization(const json_t *old, const json_t *doc, const char *who)
 {
-	memset(out, 0, sizeof(*out));
-	out->family = ip->family;
-	memcpy(out->addr, ip->addr, ip->family == 4 ? 4 : 16);
-	out->prefix_len = prefix_len;
+	bool was = old && zt_ctl_doc_bool(old, "authorized"), is = zt_ctl_doc_bool(doc, "authorized");
+
+	if (was != is)
+		zt_log(ZT_LOG_INFO, "controller: network %s: member %s %s by %s", zt_ctl_doc_str(doc, "network_id"),
+		       zt_ctl_doc_str(doc, "address"), is ? "authorized" : "deauthorized", who ? who : "?");
 }
 
-static void build_routes(struct zt_netconf *nc, const json_t *network)
+/* The member as it is, or a new document when ch->create allows; 404 in e otherwise. */
+static int member_load(struct zt_ctl *c, const struct zt_ctl_member_change *ch, uint64_t now_ms, json_t **old,
+		       json_t **doc, struct zt_ctl_err *e)
 {
-	size_t i;
-	json_t *r;
+	int rc = c->store->ops->member_get(c->store, ch->nwid, ch->member, old);
 
-	json_array_foreach(json_object_get(network, "routes"), i, r) {
-		struct zt_netconf_route *rt = &nc->routes[nc->n_routes];
-		struct zt_ctl_ip target, via;
-		uint8_t prefix;
-		if (nc->n_routes >= ZT_NETCONF_ROUTES_MAX ||
-		    zt_ctl_cidr_parse(&target, &prefix, zt_ctl_doc_str(r, "target")) != 0)
-			continue;
-		memset(rt, 0, sizeof(*rt));
-		ip_to_nc(&rt->target, &target, prefix);
-		if (zt_ctl_ip_parse(&via, json_string_value(json_object_get(r, "via"))) == 0 &&
-		    via.family == target.family) {
-			rt->via_family = via.family;
-			memcpy(rt->via, via.addr, via.family == 4 ? 4 : 16);
-		}
-		nc->n_routes++;
+	*doc = NULL;
+	if (rc == ZT_ENOENT && !ch->create)
+		return zt_ctl_fail(e, 404, "", "no such member");
+	if (rc == ZT_ENOENT) {
+		*old = NULL;
+		*doc = zt_ctl_member_new(ch->nwid, ch->member, now_ms);
+	} else if (rc == 0) {
+		*doc = json_deep_copy(*old);
+	} else {
+		return rc;
 	}
+	return *doc ? 0 : ZT_ENOMEM;
 }
 
-/* An assigned address takes the prefix of the most specific on-link route that holds it. */
-static uint8_t prefix_for(const struct zt_netconf *nc, const struct zt_ctl_ip *ip)
+int zt_ctl_member_update(struct zt_ctl *c, const struct zt_ctl_member_change *ch, uint64_t now_ms,
+			 struct zt_ctl_err *e, json_t **out, bool *created)
 {
-	int best = -1;
+	json_t *net = NULL, *old = NULL, *doc = NULL;
+	int rc = c->store->ops->network_get(c->store, ch->nwid, &net);
 
-	for (size_t i = 0; i < nc->n_routes; i++) {
-		const struct zt_netconf_route *r = &nc->routes[i];
-		struct zt_ctl_ip net = {.family = r->target.family};
-		memcpy(net.addr, r->target.addr, 16);
-		if (r->via_family == 0 && zt_ctl_ip_in_prefix(ip, &net, r->target.prefix_len) &&
-		    (int)r->target.prefix_len > best)
-			best = r->target.prefix_len;
+	*out = NULL;
+	*created = false;
+	if (rc == ZT_ENOENT)
+		return zt_ctl_fail(e, 404, "", "no such network");
+	if (rc != 0)
+		return rc;
+	rc = member_load(c, ch, now_ms, &old, &doc, e);
+	if (rc == 0)
+		rc = zt_ctl_member_apply(doc, ch->body, net, e);
+	if (rc == 0)
+		rc = zt_ctl_member_save(c, net, old, doc, now_ms, e);
+	if (rc == 0) {
+		log_authorization(old, doc, ch->who);
+		*created = !old;
+		*out = doc;
+		doc = NULL;
 	}
-	return best >= 0 ? (uint8_t)best : (uint8_t)(ip->family == 4 ? 32 : 128);
-}
-
-static void build_ips(struct zt_netconf *nc, const json_t *member)
-{
-	size_t i;
-	json_t *s;
-
-	json_array_foreach(json_object_get(member, "ip_assignments"), i, s) {
-		struct zt_ctl_ip ip;
-		if (nc->n_ips >= ZT_NETCONF_IPS_MAX || zt_ctl_ip_parse(&ip, json_string_value(s)) != 0)
-			continue;
-		ip_to_nc(&nc->ips[nc->n_ips++], &ip, prefix_for(nc, &ip));
-	}
-}
-
-static void build_dns(struct zt_netconf *nc, const json_t *network)
-{
-	const json_t *dns = json_object_get(network, "dns");
-	size_t i;
-	json_t *s;
-
-	snprintf(nc->dns_domain, sizeof(nc->dns_domain), "%s", zt_ctl_doc_str(dns, "domain"));
-	json_array_foreach(json_object_get(dns, "servers"), i, s) {
-		struct zt_ctl_ip ip;
-		if (nc->n_dns_servers >= ZT_NETCONF_DNS_SERVERS_MAX || zt_ctl_ip_parse(&ip, json_string_value(s)) != 0)
-			continue;
-		ip_to_nc(&nc->dns_servers[nc->n_dns_servers++], &ip, ip.family == 4 ? 32 : 128);
-	}
-}
-
-static int cmp_tag(const void *a, const void *b)
-{
-	const struct zt_netconf_tag *x = a, *y = b;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int cmp_cap(const void *a, const void *b)
-{
-	const struct zt_netconf_cap *x = a, *y = b;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Tags the network defines: the member's value, else the default; no default, no tag. */
-static void build_tags(struct zt_netconf *nc, const json_t *network, const json_t *member)
-{
-	size_t i, j;
-	json_t *d, *t;
-
-	json_array_foreach(json_object_get(network, "tags"), i, d) {
-		uint32_t id = (uint32_t)zt_ctl_doc_u64(d, "id");
-		const json_t *value = json_object_get(d, "default");
-		json_array_foreach(json_object_get(member, "tags"), j, t)
-			if (zt_ctl_doc_u64(t, "id") == id)
-				value = json_object_get(t, "value");
-		if (!json_is_integer(value) || nc->n_tags >= ZT_NETCONF_TAGS_MAX)
-			continue;
-		nc->tags[nc->n_tags].id = id;
-		nc->tags[nc->n_tags++].value = (uint32_t)json_integer_value(value);
-	}
-	qsort(nc->tags, nc->n_tags, sizeof(nc->tags[0]), cmp_tag);
-}
-
-static void build_caps(struct zt_netconf *nc, const json_t *network, const json_t *member)
-{
-	size_t i, j;
-	json_t *d, *id;
-
-	json_array_foreach(json_object_get(network, "capabilities"), i, d) {
-		json_array_foreach(json_object_get(member, "capabilities"), j, id) {
-			if ((uint64_t)json_integer_value(id) != zt_ctl_doc_u64(d, "id") || nc->n_caps >= ZT_NETCONF_CAPS_MAX)
-				continue;
-			nc->caps[nc->n_caps].id = (uint32_t)zt_ctl_doc_u64(d, "id");
-			snprintf(nc->caps[nc->n_caps].name, sizeof(nc->caps[0].name), "%s", zt_ctl_doc_str(d, "name"));
-			nc->n_caps++;
-		}
-	}
-	qsort(nc->caps, nc->n_caps, sizeof(nc->caps[0]), cmp_cap);
-}
-
-int zt_ctl_netconf_build(struct zt_ctl *c, const json_t *network, const json_t *member, uint64_t now_ms,
-			 struct zt_netconf *nc)
-{
-	const char *rules = zt_ctl_doc_str(network, "rules");
-	uint64_t nwid, addr;
-	size_t rules_len = strlen(rules) / 2;
-
-	if (ids_of(member, &nwid, &addr) != 0 || rules_len > ZT_NETCONF_RULES_MAX)
-		return ZT_EINVAL;
-	zt_netconf_init(nc, nwid, addr);
-	nc->revision = ZT_MAX(zt_ctl_doc_u64(network, "revision"), zt_ctl_doc_u64(member, "revision"));
-	nc->issued_ms = now_ms;
-	nc->max_delta_ms = c->opt.netconf_max_delta_ms;
-	snprintf(nc->name, sizeof(nc->name), "%s", zt_ctl_doc_str(network, "name"));
-	nc->is_private = zt_ctl_doc_bool(network, "private");
-	nc->enable_broadcast = zt_ctl_doc_bool(network, "enable_broadcast");
-	nc->bridge = zt_ctl_doc_bool(member, "bridge");
-	nc->mtu = (uint16_t)zt_ctl_doc_u64(network, "mtu");
-	nc->multicast_limit = (uint32_t)zt_ctl_doc_u64(network, "multicast_limit");
-	build_routes(nc, network);
-	build_ips(nc, member);
-	build_dns(nc, network);
-	build_tags(nc, network, member);
-	build_caps(nc, network, member);
-	if (rules_len > 0 && zt_hex_decode(nc->rules, rules_len, rules, strlen(rules)) != 0)
-		return ZT_EINVAL;
-	nc->rules_len = (uint16_t)rules_len;
-	return zt_netconf_check(nc);
+	json_decref(doc);
+	json_decref(old);
+	json_decref(net);
+	return rc;
 }

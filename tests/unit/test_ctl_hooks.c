@@ -2,7 +2,8 @@
  * test_ctl_hooks.c - web hooks against a real receiver on 127.0.0.1
  * (tests/e2e/tools/hook_receiver.py in a python3 subprocess): signed
  * delivery, a receiver's decision applied, retries with backoff and the
- * delivery state, pending events surviving a restart, global hooks.
+ * delivery state, pending events surviving a restart, global hooks; and a
+ * decision applied straight through zt_ctl_hooks_apply_answer (no worker).
  * The receiver script is found at $ZT_HOOK_RECEIVER or relative to the
  * working directory (the repository root under `make test`).
  */
@@ -18,6 +19,7 @@
 #include "check_main.h"
 #include "test_helpers.h"
 #include "controller/controller.h"
+#include "controller/ctl_int.h" /* zt_ctl_hooks_apply_answer: a decision without a receiver */
 #include "crypto.h"
 
 #define SECRET "hook-secret-0123456789"
@@ -484,6 +486,85 @@ START_TEST(global_hooks_serve_networks_without_their_own)
 }
 END_TEST
 
+/* A joining member of a private network with a hook (the worker is off: deliveries stay pending). */
+static uint64_t joined_member(char *net, size_t net_len, char *path, size_t path_len)
+{
+	struct zt_ctl_answer *ans = malloc(sizeof(*ans));
+	struct zt_endpoint phys = {0};
+	uint64_t nwid;
+
+	open_ctl(false, 1000, 300000, 20);
+	make_network(NULL, net, net_len);
+	nwid = strtoull(net + strlen("/controller/network/"), NULL, 16);
+	ck_assert_int_eq(zt_ctl_request_config(ctl, nwid, &m1, &phys, now_ms(), ans), 0);
+	ck_assert_int_eq(ans->status, ZT_CTL_ACCESS_DENIED);
+	free(ans);
+	snprintf(path, path_len, "%s/member/%010llx", net, (unsigned long long)m1.address);
+	zt_ctl_process(ctl, now_ms());
+	seen.n = 0;
+	return nwid;
+}
+
+static void answer_join(uint64_t nwid, const char *answer, char *err, size_t err_len)
+{
+	struct zt_ctl_delivery d = {.network_id = nwid, .member = m1.address, .url = "http://hook.test/zt"};
+
+	snprintf(d.type, sizeof(d.type), "member.join_requested");
+	err[0] = '\0';
+	zt_ctl_hooks_apply_answer(ctl, &d, answer, strlen(answer), err, err_len);
+}
+
+START_TEST(authorize_decision_goes_through_the_member_update)
+{
+	struct zt_ctl_answer *ans = malloc(sizeof(*ans));
+	struct zt_endpoint phys = {0};
+	char net[64], path[128], err[ZT_CTL_ERROR_MAX];
+	uint64_t nwid = joined_member(net, sizeof(net), path, sizeof(path));
+	json_t *r, *last;
+
+	answer_join(nwid, "{\"authorize\": true, \"name\": \"by hook\"}", err, sizeof(err));
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(api("GET", path, NULL, &r), 200);
+	ck_assert(json_is_true(json_object_get(r, "authorized")));
+	ck_assert_str_eq(json_string_value(json_object_get(r, "name")), "by hook");
+	json_decref(r);
+	/* the member operation's consequences: the event queued and the change noted */
+	r = deliveries(net);
+	last = json_array_get(r, 0); /* newest first */
+	ck_assert_str_eq(json_string_value(json_object_get(last, "type")), "member.authorized");
+	json_decref(r);
+	zt_ctl_process(ctl, now_ms());
+	ck_assert_uint_eq(seen.n, 1);
+	ck_assert_uint_eq(seen.member[0], m1.address);
+	ck_assert_int_eq(zt_ctl_request_config(ctl, nwid, &m1, &phys, now_ms(), ans), 0);
+	ck_assert_int_eq(ans->status, ZT_CTL_OK);
+	free(ans);
+}
+END_TEST
+
+START_TEST(bad_or_late_decisions_change_nothing)
+{
+	char net[64], path[128], err[ZT_CTL_ERROR_MAX];
+	uint64_t nwid = joined_member(net, sizeof(net), path, sizeof(path));
+	json_t *r;
+
+	answer_join(nwid, "{\"authorize\": true, \"admin\": true}", err, sizeof(err));
+	ck_assert_ptr_nonnull(strstr(err, "decision refused"));
+	answer_join(nwid, "{\"authorize\": true, \"tags\": [{\"id\": 9, \"value\": 1}]}", err, sizeof(err));
+	ck_assert_ptr_nonnull(strstr(err, "decision refused"));
+	answer_join(nwid, "{\"name\": \"no decision\"}", err, sizeof(err));
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(api("GET", path, NULL, &r), 200);
+	ck_assert(json_is_false(json_object_get(r, "authorized")));
+	ck_assert_str_eq(json_string_value(json_object_get(r, "name")), "");
+	json_decref(r);
+	ck_assert_int_eq(api("DELETE", path, NULL, NULL), 200);
+	answer_join(nwid, "{\"authorize\": true}", err, sizeof(err));
+	ck_assert_str_eq(err, "decision ignored: the member no longer exists");
+	ck_assert_int_eq(api("GET", path, NULL, NULL), 404);
+}
+END_TEST
+
 static Suite *ctl_hooks_suite(void)
 {
 	Suite *s = suite_create("ctl_hooks");
@@ -499,6 +580,8 @@ static Suite *ctl_hooks_suite(void)
 	tcase_add_test(tc, unreachable_and_refusing_receivers_show_their_error);
 	tcase_add_test(tc, pending_events_survive_a_restart);
 	tcase_add_test(tc, global_hooks_serve_networks_without_their_own);
+	tcase_add_test(tc, authorize_decision_goes_through_the_member_update);
+	tcase_add_test(tc, bad_or_late_decisions_change_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
