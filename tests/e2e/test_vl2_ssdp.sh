@@ -85,6 +85,6 @@ bound=${ZT_E2E_MCAST_JOIN_MS:-5000} # before the fix: 11-12 s; now ~2 s (SSDP MX
 if [ "$late" -gt "$bound" ]; then
 	apps_fail "a new subscriber (m3) was reached by an active sender (m1) only after $late ms (> $bound ms):" \
 		"the sender's ztd keeps fanning out to the subscriber list it gathered before m3 joined" \
-		"(network.c multicast_send reuses a gather for ZT_MCAST_GATHER_MS without re-asking)"
+		"(vl2_multicast.c zt_vl2_mcast_send reuses a gather for ZT_MCAST_GATHER_MS without re-asking)"
 fi
 echo "PASS: the late subscriber was reached within $bound ms of its join"
