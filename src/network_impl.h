@@ -1,5 +1,5 @@
 /*
- * network_impl.h - VL2's internal state, shared by network.c (lifecycle),
+ * network_impl.h - VL2's internal state, shared by vl2.c (low helpers), network.c (lifecycle),
  * membership.c, config_transfer.c, frame_path.c, vl2_multicast.c and
  * bridge.c. Not for the host: its API is network.h.
  */
@@ -113,7 +113,7 @@ struct zt_vl2 {
 	uint64_t rng;     /* xorshift state for the rules' random match, seeded once */
 };
 
-/* network.c: lookups, sending, the held-message queue, status */
+/* vl2.c: lookups, sending, the held-message queue, status (the low helpers) */
 struct zt_network *zt_vl2_net_find(const struct zt_vl2 *v, uint64_t nwid);
 uint64_t zt_vl2_self(const struct zt_vl2 *v);
 int zt_vl2_send(struct zt_vl2 *v, uint64_t peer, uint8_t verb, const struct zt_wr *w, uint64_t now_ms);
