@@ -510,3 +510,14 @@ struct netif *zt_lwip_port_netif(struct zt_port *p)
 {
 	return &lwip_of(p)->netif;
 }
+
+uint64_t zt_lwip_port_unread(struct zt_port *p)
+{
+	struct zt_lwip_port *lp = lwip_of(p);
+	uint64_t n;
+
+	pthread_mutex_lock(&lp->lock);
+	n = lp->count + lp->queue_dropped;
+	pthread_mutex_unlock(&lp->lock);
+	return n;
+}

@@ -34,4 +34,8 @@ int zt_lwip_port_open(const struct zt_lwip_config *cfg, struct zt_port **out);
 /* The lwIP interface behind p (which must be an lwIP port), for binding sockets. */
 struct netif *zt_lwip_port_netif(struct zt_port *p);
 
+/* Frames lwIP emitted that no read took yet: queued plus dropped by a full
+ * queue (read_batch moves the drops into stats.rx_dropped). */
+uint64_t zt_lwip_port_unread(struct zt_port *p);
+
 #endif

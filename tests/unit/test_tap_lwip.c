@@ -394,10 +394,18 @@ START_TEST(full_queue_drops_and_counts)
 			usleep(1000); /* lwIP's mailbox is full: let its thread catch up */
 		ck_assert_int_eq(err, 0);
 	}
+	/* lwIP answers in its own thread: wait until it answered every request before
+	 * reading, or a read frees slots for answers still to come (seen under load). */
+	deadline = now_ms() + WAIT_MS;
+	while (zt_lwip_port_unread(port) < (uint64_t)sent && now_ms() < deadline)
+		usleep(1000);
 	deadline = now_ms() + WAIT_MS;
 	while (replies + (int)port->stats.rx_dropped < sent && now_ms() < deadline)
 		replies += read_until(is_echo_reply, 1);
-	ck_assert_int_eq(replies + (int)port->stats.rx_dropped, sent);
+	/* every answer was either read or dropped and counted; frames lwIP sent on its
+	 * own (a neighbour solicitation, say) may add to the drops, never take away */
+	ck_assert_int_ge(replies + (int)port->stats.rx_dropped, sent);
+	ck_assert_int_le(replies + (int)port->stats.rx_dropped, sent + 4);
 	ck_assert_int_le(replies, ZT_LWIP_QUEUE_FRAMES);
 	ck_assert_uint_ge(port->stats.rx_dropped, 16);
 }
