@@ -16,6 +16,10 @@
 #                                    lies in the overlay prefix, or is a root's
 #                                    endpoint for a non-root peer (nothing: fine)
 #   paths_has_root_ep NODE PEER      status 0 if a path to PEER is a root's endpoint
+#   paths_watch SECONDS EVERY NODE[:PEER_ADDR]...  sample `zt-cli -j peers` of
+#                                    the NODEs every EVERY s (tools/peers_watch.py);
+#                                    the sample lines go to $LAB_DIR/watch.txt;
+#                                    sets PATHS_W[samples links bad_samples first_bad_ms failed_reads]
 #   paths_tap_drops NODE             "rx_dropped tx_dropped" of NODE's TAP
 #   paths_ping NODE DST COUNT INTERVAL SIZE  overlay ping; prints "sent rcvd loss_pct avg_ms"
 
@@ -104,6 +108,24 @@ paths_bad() {
 
 paths_has_root_ep() {
 	zt_cli "$1" -j peers | paths__check root "$2"
+}
+
+declare -gA PATHS_W
+paths_watch() {
+	local secs=$1 every=$2 spec args=() node peer kv
+	shift 2
+	for spec in "$@"; do
+		node=${spec%%:*} peer=
+		[[ $spec == *:* ]] && peer=${spec#*:}
+		args+=("${LAB_NS[$node]}:$(zt__home "$node")${peer:+:$peer}")
+	done
+	python3 "$LAB_TOOLS/peers_watch.py" --zt-cli "$ZT_BIN/zt-cli" --every "$every" --for "$secs" \
+		--overlay "$PATHS_OVERLAY" --roots "$(paths__root_eps)" "${args[@]}" >"$LAB_DIR/watch.txt" 2>&1
+	PATHS_W=()
+	for kv in $(grep '^summary ' "$LAB_DIR/watch.txt" | tail -n 1 | cut -d' ' -f2-); do
+		PATHS_W[${kv%%=*}]=${kv#*=}
+	done
+	[ -n "${PATHS_W[samples]:-}" ] || { tail -n 5 "$LAB_DIR/watch.txt"; return 1; }
 }
 
 paths_tap_drops() {

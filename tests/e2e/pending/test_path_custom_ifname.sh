@@ -7,7 +7,7 @@
 # behind a symmetric NAT (relayed). ztd has no setting for its local-endpoint
 # refresh (ZTD_LOCAL_REFRESH_MS, 60 s, src/service/ztd.h), so the test ages
 # the network past it: ~75 s of sampling `zt-cli -j peers` every 2 s on every
-# member while overlay pings run. Then 1000-byte overlay pings must lose < 5 %
+# member (tools/peers_watch.py) while overlay pings run. Then 1000-byte overlay pings must lose < 5 %
 # and the TAPs' dropped counters stay low (<= 10).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,23 +34,11 @@ for pair in "m1 m2" "m1 m3" "m2 m3"; do
 	lab_bg "$1" "bgping-$1-$2" ping -n -q -i 0.5 -w "$((AGE_S + 5))" -s 1000 "${PATHS_IP[$2]}"
 done
 
-t0=$(zt_now_ms)
-bad_first_s= samples=0 bad_samples=0
-: >"$LAB_DIR/bad-paths.txt"
-while [ $(($(zt_now_ms) - t0)) -lt $((AGE_S * 1000)) ]; do
-	for m in m1 m2 m3; do
-		out=$(paths_bad "$m" || true)
-		samples=$((samples + 1))
-		if [ -n "$out" ]; then
-			bad_samples=$((bad_samples + 1))
-			[ -n "$bad_first_s" ] || bad_first_s=$((($(zt_now_ms) - t0) / 1000))
-			echo "$m at $((($(zt_now_ms) - t0) / 1000)) s: $out" >>"$LAB_DIR/bad-paths.txt"
-		fi
-	done
-	sleep 2
-done
-echo "figure: ${AGE_S} s past the join (local-endpoint refresh 60 s): $bad_samples of $samples peer-list samples show a path inside the overlay or at a root${bad_first_s:+, first after ${bad_first_s} s}"
-sort -u -t: -k2 "$LAB_DIR/bad-paths.txt" | head -n 6 | sed 's/^/  /'
+paths_watch "$AGE_S" 2 m1 m2 m3 || paths_fail "could not sample the peers"
+samples=${PATHS_W[samples]} bad_samples=${PATHS_W[bad_samples]} first_bad=${PATHS_W[first_bad_ms]}
+echo "figure: ${AGE_S} s of sampling every 2 s after the join (local-endpoint refresh 60 s): $bad_samples of $samples peer-list samples (${PATHS_W[failed_reads]} failed reads) show a path inside the overlay or at a root for a leaf$([ "$first_bad" = - ] || echo ", the first $((first_bad / 1000)) s into the sampling")"
+grep -o '[0-9a-f]\{10\}:[0-9./]*-[a-z-]*' "$LAB_DIR/watch.txt" | sort | uniq -c | sort -rn | head -n 6 | sed 's/^/  /'
+[ "$samples" -ge 30 ] || paths_fail "only $samples samples of the peer lists in ${AGE_S} s: the machine is too loaded to judge"
 
 read -r s12 r12 l12 a12 < <(paths_ping m1 "${PATHS_IP[m2]}" 100 0.05 1000)
 read -r s13 r13 l13 a13 < <(paths_ping m1 "${PATHS_IP[m3]}" 100 0.05 1000)
