@@ -225,16 +225,16 @@ check "lab_impair dup 20% duplicates packets (15..80 duplicate replies of 100 pi
 	test "$dups" -ge 15 -a "$dups" -le 80 -a "$rcvd" = 100
 # order_inversions: replies (by icmp_seq) that arrive after a later one
 order_inversions() {
-	lab_exec h1 ping -n -W 2 -c 60 -i 0.003 "$PA" 2>/dev/null |
+	lab_exec h1 ping -n -W 2 -c 100 -i 0.003 "$PA" 2>/dev/null |
 		awk '/icmp_seq=/ { for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) s = substr($i, 10) + 0; if (s < max) inv++; if (s > max) max = s }
 			END { print inv + 0 }'
 }
-lab_impair home delay 10 jitter 4
+lab_impair home delay 20 jitter 4
 inv_jitter=$(order_inversions)
-lab_impair home delay 10 reorder 30
+lab_impair home delay 20 reorder 30
 inv_reorder=$(order_inversions)
-echo "figure: 60 pings 3 ms apart over delay 10: $inv_jitter replies out of order with jitter 4 (jitter keeps order), $inv_reorder with reorder 30"
-check "lab_impair reorder 30% reorders (>= 3 of 60 replies out of order); jitter alone does not (0)" \
+echo "figure: 100 pings 3 ms apart over delay 20: $inv_jitter replies out of order with jitter 4 (jitter keeps order), $inv_reorder with reorder 30"
+check "lab_impair reorder 30% reorders (>= 3 of 100 replies out of order); jitter alone does not (0)" \
 	test "$inv_reorder" -ge 3 -a "$inv_jitter" = 0
 lab_impair root delay 10 2>/dev/null && fail "lab_impair accepts an unknown node" || true
 lab_impair pa delay 5

