@@ -843,7 +843,7 @@ lab__offloads_off() {
 
 # lab__impair_apply: LAB_IMP -> delayer config (reloaded), then LAB_IMPAIR rules
 lab__impair_apply() {
-	local conf=$LAB_DIR/impair.conf a d j l bp bl r u p need=0 drops= queues=
+	local conf=$LAB_DIR/impair.conf a d j l bp bl r u p need=0 drops='' queues=''
 	: >"$conf.tmp"
 	for a in "${!LAB_IMP[@]}"; do
 		read -r d j l bp bl r u <<<"${LAB_IMP[$a]}"

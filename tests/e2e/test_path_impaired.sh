@@ -53,7 +53,8 @@ echo "figure: port-restricted pair DIRECT ${direct_ms} ms after the first probe"
 
 # first_reply_via KIND LIMIT_MS: ms until a VL1 ping m1 -> m2 is answered via KIND ("" if never)
 first_reply_via() {
-	local kind=$1 limit=$2 t=$(zt_now_ms) out
+	local kind=$1 limit=$2 t out
+	t=$(zt_now_ms)
 	while [ $(($(zt_now_ms) - t)) -lt $((limit * 3)) ]; do
 		out=$(zt_cli m1 ping -c 1 -W 0.3 "$A2" 2>/dev/null || true)
 		if echo "$out" | grep -q "via $kind"; then echo $(($(zt_now_ms) - t)); return 0; fi

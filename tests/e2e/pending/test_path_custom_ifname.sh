@@ -40,8 +40,8 @@ echo "figure: ${AGE_S} s of sampling every 2 s after the join (local-endpoint re
 grep -o '[0-9a-f]\{10\}:[0-9./]*-[a-z-]*' "$LAB_DIR/watch.txt" | sort | uniq -c | sort -rn | head -n 6 | sed 's/^/  /'
 [ "$samples" -ge 30 ] || paths_fail "only $samples samples of the peer lists in ${AGE_S} s: the machine is too loaded to judge"
 
-read -r s12 r12 l12 a12 < <(paths_ping m1 "${PATHS_IP[m2]}" 100 0.05 1000)
-read -r s13 r13 l13 a13 < <(paths_ping m1 "${PATHS_IP[m3]}" 100 0.05 1000)
+read -r _ _ l12 a12 < <(paths_ping m1 "${PATHS_IP[m2]}" 100 0.05 1000)
+read -r _ _ l13 a13 < <(paths_ping m1 "${PATHS_IP[m3]}" 100 0.05 1000)
 echo "figure: after ${AGE_S} s, 100 1000-byte overlay pings: m1 -> m2 (direct) ${l12}% lost, avg ${a12} ms; m1 -> m3 (relayed) ${l13}% lost, avg ${a13} ms"
 drops=
 max_drop=0
