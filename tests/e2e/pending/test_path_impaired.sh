@@ -63,7 +63,8 @@ first_reply_via() {
 	echo ""
 }
 # the overlay outage: longest time between two replies of a 50 ms overlay ping
-# stream (-D stamps) from 1 s before the cut to the heal
+# stream (-D stamps) from 1 s before the cut to the heal (both ends count: no
+# reply at all in the window is an outage of the whole window)
 now_us() { echo "${EPOCHREALTIME/./}"; }
 lab_bg m1 cut-ping ping -n -D -i 0.05 -W 1 -w 16 "${PATHS_IP[m2]}"
 sleep 1.5
@@ -77,7 +78,8 @@ lab_heal s1 s2
 back_ms=$(first_reply_via DIRECT "$BACK_MS")
 lab_bg_wait cut-ping 25 || true
 gap_ms=$(awk -v a="$((t_cut - 1000000))" -v b="$t_heal" '/icmp_seq=/ { t = $1; gsub(/[][.]/, "", t); t += 0
-		if (t < a || t > b) next; if (p && t - p > g) g = t - p; p = t } END { printf "%d", g / 1000 }' "$(lab_log cut-ping)")
+		if (t < a || t > b) next; if (!p) p = a; if (t - p > g) g = t - p; p = t }
+		END { if (!p) p = a; if (b - p > g) g = b - p; printf "%d", g / 1000 }' "$(lab_log cut-ping)")
 echo "figure: lab_cut s1 s2: overlay outage (longest gap between replies of a 50 ms ping stream) ${gap_ms} ms (limit $FAILOVER_MS); first VL1 reply via RELAY after ${relay_ms:-never} ms (probe loop resolution ~0.5-1 s)"
 echo "figure: lab_heal s1 s2: first VL1 reply via DIRECT after ${back_ms:-never} ms (limit $BACK_MS)"
 
