@@ -20,7 +20,7 @@ REL_FLAGS := -O2
 # Debian packages the build, the tests, the lab and the demo need.
 DEB_PKGS := build-essential pkg-config libssl-dev libpcap-dev liblwip-dev libconfig-dev check \
 	libsubunit-dev libmnl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev \
-	iproute2 iptables tcpdump iperf3 python3 procps psmisc dnsmasq-base busybox conntrack iputils-ping avahi-daemon avahi-utils dbus dbus-daemon util-linux
+	iproute2 iptables ethtool libnetfilter-queue-dev tcpdump iperf3 python3 procps psmisc dnsmasq-base busybox conntrack iputils-ping avahi-daemon avahi-utils dbus dbus-daemon util-linux
 # Only `make bench` needs these (the established L2 VPN it compares against).
 BENCH_PKGS := tinc
 

@@ -22,6 +22,10 @@
 #   lab_wait TIMEOUT CMD...          poll CMD until it succeeds (bounded)
 #   lab_cut A [B]  lab_heal A [B]    drop forwarding between A and B (or A and all)
 #   lab_loss PERCENT [NAME]          random loss on the internet router
+#   lab_impair NAME [delay MS] [jitter MS] [loss PCT] [burst PCT [LEN]] [reorder PCT] [dup PCT] | off
+#                                    impair NAME's link to the internet router (NFQUEUE delayer)
+#   lab_impair_clear                 every link back to clean
+#   lab_impair_stats                 the delayer's counters (one "nfq_delay: stats" line)
 #   lab_nat_timeout SITE SECONDS     UDP mapping lifetime of a site's NAT
 #   lab_nat_reset SITE               forget all NAT mappings (router reboot)
 #   lab_capture_start FILE [FILTER...]  lab_capture_stop
@@ -36,7 +40,8 @@
 #
 # Requires bash >= 5, iproute2, iptables, coreutils, procps, util-linux
 # (setsid), python3 (tools/udp.py); tcpdump for captures, dnsmasq and busybox
-# for DHCP, conntrack for lab_nat_reset. Must run as root.
+# for DHCP, conntrack for lab_nat_reset, a C compiler, libnetfilter-queue-dev
+# and ethtool for lab_impair (installed on first use if missing). Must run as root.
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	echo "lab.sh: needs bash" >&2
@@ -56,7 +61,7 @@ LAB_OWNER=${LAB_OWNER:-}
 LAB_CAPTURE=${LAB_CAPTURE:-}
 # per-node state (see README.md); reset by lab_init
 declare -gA LAB_NS LAB_IP LAB_PUB LAB_ROLE LAB_KIND LAB_SITE LAB_GW LAB_LINKN LAB_IFI LAB_SITEN \
-	LAB_LANPFX LAB_NHOST LAB_PID LAB_WPID LAB_PNODE LAB_LANOWNER LAB_LANBR LAB_LAN
+	LAB_LANPFX LAB_NHOST LAB_PID LAB_WPID LAB_PNODE LAB_LANOWNER LAB_LANBR LAB_LAN LAB_IMP
 declare -ga LAB_NAMES LAB_HOOKS
 
 # ---------------------------------------------------------------- internals
@@ -250,12 +255,13 @@ lab_init() {
 	LAB_INET=$id-inet
 	declare -gA LAB_NS=() LAB_IP=() LAB_PUB=() LAB_ROLE=() LAB_KIND=() LAB_SITE=() LAB_GW=() \
 		LAB_LINKN=() LAB_IFI=() LAB_SITEN=() LAB_LANPFX=() LAB_NHOST=() LAB_PID=() LAB_WPID=() LAB_PNODE=() \
-		LAB_LANOWNER=() LAB_LANBR=() LAB_LAN=()
+		LAB_LANOWNER=() LAB_LANBR=() LAB_LAN=() LAB_IMP=()
 	declare -ga LAB_NAMES=() LAB_HOOKS=()
 	LAB_NLINK=0
 	LAB_NSITE=0
 	LAB_NLAN=0
 	LAB_CAPTURE=
+	LAB_OFFLOADS_DONE=
 	trap 'lab__on_exit' EXIT
 	trap 'lab__on_signal INT' INT
 	trap 'lab__on_signal TERM' TERM
@@ -271,8 +277,10 @@ lab_init() {
 	*filter
 	:LAB_CUT - [0:0]
 	:LAB_LOSS - [0:0]
+	:LAB_IMPAIR - [0:0]
 	-A FORWARD -j LAB_CUT
 	-A FORWARD -j LAB_LOSS
+	-A FORWARD -j LAB_IMPAIR
 	COMMIT
 	EOF
 	lab__log "run $LAB_PREFIX: dir $LAB_DIR, internet router $LAB_INET"
@@ -787,6 +795,146 @@ lab_loss() {
 	lab__log "loss ${pct}%${name:+ on the link of $name}"
 }
 
+# ---------------------------------------------------------------- impairment
+#
+# lab_impair shapes one attachment link (a public host's, a site's uplink) in
+# both directions, on the internet router: random loss with iptables
+# `statistic` in chain LAB_IMPAIR (FORWARD, after LAB_CUT and LAB_LOSS), and
+# delay, jitter, reordering, duplication and bursty loss in the NFQUEUE
+# program tools/nfq_delay.c (built into $LAB_DIR on first use, run as the
+# lab_bg process nfq-delay in the internet router, bounded by
+# LAB_IMPAIR_SECS). Offloads go off on every veth of the run first
+# (NETNS-NOTES.md: a statistic drop of a GSO skb loses ~44 datagrams at once).
+
+LAB_NFQ_NUM=${LAB_NFQ_NUM:-7} # NFQUEUE numbers are per namespace: no clash between runs
+
+# lab__need_pkgs CMD-OR-FILE PACKAGE...: install Debian packages if missing
+lab__need() {
+	local what=$1
+	shift
+	if [[ $what == /* ]]; then [ -e "$what" ] && return 0; else command -v "$what" >/dev/null && return 0; fi
+	lab__log "installing $* (for $what)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >"$LAB_DIR/apt.log" 2>&1 ||
+		{ lab__err "cannot install $* (see $LAB_DIR/apt.log)"; return 1; }
+}
+
+lab__nfq_build() {
+	local bin=$LAB_DIR/nfq-delay
+	[ -x "$bin" ] && return 0
+	lab__need /usr/include/libnetfilter_queue/libnetfilter_queue.h libnetfilter-queue-dev || return 1
+	lab__run ${CC:-cc} -std=c11 -O2 -Wall -Wextra -o "$bin" "$LAB_TOOLS/nfq_delay.c" -lnetfilter_queue -lnfnetlink
+}
+
+# lab__offloads_off: GSO/TSO/GRO/UDP segmentation off on every veth of the run
+lab__offloads_off() {
+	[ "${LAB_OFFLOADS_DONE:-}" = "${#LAB_NAMES[@]}" ] && return 0 # no new namespace since last time
+	lab__need ethtool ethtool || return 1
+	local n ns dev
+	for n in inet "${LAB_NAMES[@]}"; do
+		ns=${LAB_NS[$n]}
+		for dev in $(ip -n "$ns" -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+			ip netns exec "$ns" ethtool -K "$dev" gso off tso off gro off tx-udp-segmentation off >/dev/null 2>&1 ||
+				ip netns exec "$ns" ethtool -K "$dev" gso off tso off gro off >/dev/null 2>&1 ||
+				lab__log "cannot turn offloads off on $dev in $ns"
+		done
+	done
+	LAB_OFFLOADS_DONE=${#LAB_NAMES[@]}
+}
+
+# lab__impair_apply: LAB_IMP -> delayer config (reloaded), then LAB_IMPAIR rules
+lab__impair_apply() {
+	local conf=$LAB_DIR/impair.conf a d j l bp bl r u p need=0 drops='' queues=''
+	: >"$conf.tmp"
+	for a in "${!LAB_IMP[@]}"; do
+		read -r d j l bp bl r u <<<"${LAB_IMP[$a]}"
+		if awk -v p="$l" 'BEGIN { exit !(p > 0) }'; then
+			p=$(awk -v x="$l" 'BEGIN { printf "%.6f", x / 100 }')
+			drops+="-A LAB_IMPAIR -i v-$a -m statistic --mode random --probability $p -j DROP"$'\n'
+			drops+="-A LAB_IMPAIR -o v-$a -m statistic --mode random --probability $p -j DROP"$'\n'
+		fi
+		if awk -v d="$d" -v j="$j" -v b="$bp" -v r="$r" -v u="$u" 'BEGIN { exit !(d > 0 || j > 0 || b > 0 || r > 0 || u > 0) }'; then
+			echo "v-$a $d $j $r $u $bp $bl" >>"$conf.tmp"
+			queues+="-A LAB_IMPAIR -i v-$a -j NFQUEUE --queue-num $LAB_NFQ_NUM --queue-bypass"$'\n'
+			queues+="-A LAB_IMPAIR -o v-$a -j NFQUEUE --queue-num $LAB_NFQ_NUM --queue-bypass"$'\n'
+			need=1
+		fi
+	done
+	mv "$conf.tmp" "$conf"
+	if [ $need = 1 ] || lab_alive nfq-delay; then
+		lab__nfq_reload "$conf" || return 1
+	fi
+	printf '*filter\n-F LAB_IMPAIR\n%s%sCOMMIT\n' "$drops" "$queues" | lab__rules "$LAB_INET"
+}
+
+# lab__nfq_reload CONF: start the delayer, or make it re-read CONF; wait until it has
+lab__nfq_reload() {
+	local conf=$1 log=$LAB_DIR/nfq-delay.log before
+	if ! lab_alive nfq-delay; then
+		lab__nfq_build || return 1
+		lab_bg inet nfq-delay "$LAB_DIR/nfq-delay" --queue "$LAB_NFQ_NUM" --config "$conf" \
+			--timeout "${LAB_IMPAIR_SECS:-1800}" || return 1
+		lab_wait 5 grep -q '^nfq_delay: ready' "$log" ||
+			{ lab__err "the delayer did not start"; sed 's/^/lab:   | /' "$log" >&2; return 1; }
+		return 0
+	fi
+	before=$(grep -c '^nfq_delay: loaded' "$log")
+	kill -HUP "${LAB_PID[nfq-delay]}" 2>/dev/null
+	lab_wait 5 test "$(grep -c '^nfq_delay: loaded' "$log")" -gt "$before" ||
+		{ lab__err "the delayer did not reload $conf"; tail -n 5 "$log" | sed 's/^/lab:   | /' >&2; return 1; }
+}
+
+lab_impair() {
+	lab__main lab_impair || return 1
+	local name=${1:?lab_impair NAME [delay MS] [jitter MS] [loss PCT] [burst PCT [LEN]] [reorder PCT] [dup PCT] | off} a
+	shift
+	a=$(lab__attachment "$name") || return 1
+	local d=0 j=0 l=0 bp=0 bl=1 r=0 u=0 num='^[0-9]+(\.[0-9]+)?$'
+	while [ $# -gt 0 ]; do
+		case $1 in
+		off) shift; continue ;;
+		delay|jitter|loss|reorder|dup|burst) [[ ${2:-} =~ $num ]] || { lab__err "lab_impair: $1 wants a number, got '${2:-}'"; return 1; } ;;
+		*) lab__err "lab_impair: unknown setting '$1' (delay, jitter, loss, burst, reorder, dup, off)"; return 1 ;;
+		esac
+		case $1 in
+		delay) d=$2 ;;
+		jitter) j=$2 ;;
+		loss) l=$2 ;;
+		reorder) r=$2 ;;
+		dup) u=$2 ;;
+		burst)
+			bp=$2 bl=4
+			if [[ ${3:-} =~ $num ]]; then bl=$3; shift; fi
+			;;
+		esac
+		shift 2
+	done
+	awk -v l="$l" -v b="$bp" -v r="$r" -v u="$u" -v n="$bl" 'BEGIN { exit !(l <= 100 && b < 100 && r <= 100 && u <= 100 && n >= 1) }' ||
+		{ lab__err "lab_impair: percentages must be 0..100 (burst below 100), burst length >= 1"; return 1; }
+	if [ "$d$j$l$bp$r$u" = 000000 ]; then
+		unset "LAB_IMP[$a]"
+	else
+		LAB_IMP[$a]="$d $j $l $bp $bl $r $u"
+		lab__offloads_off || return 1
+	fi
+	lab__impair_apply || return 1
+	lab__log "impair link of $a: delay ${d} ms jitter ${j} ms loss ${l}% burst ${bp}%/${bl} reorder ${r}% dup ${u}%"
+}
+
+lab_impair_clear() {
+	lab__main lab_impair_clear || return 1
+	LAB_IMP=()
+	lab__impair_apply
+}
+
+lab_impair_stats() {
+	local log=$LAB_DIR/nfq-delay.log before
+	lab_alive nfq-delay || { echo "nfq_delay: not running"; return 0; }
+	before=$(grep -c '^nfq_delay: stats' "$log")
+	kill -USR1 "${LAB_PID[nfq-delay]}" 2>/dev/null
+	lab_wait 3 test "$(grep -c '^nfq_delay: stats' "$log")" -gt "$before"
+	grep '^nfq_delay: stats' "$log" | tail -n 1
+}
+
 lab_nat_timeout() {
 	lab__main lab_nat_timeout || return 1
 	local site=${1:?lab_nat_timeout SITE SECONDS} secs=${2:?lab_nat_timeout SITE SECONDS}
@@ -831,6 +979,7 @@ lab_capture_stop() {
 	lab_kill capture INT # tcpdump flushes the file and exits
 	lab__log "capture $LAB_CAPTURE: $(grep -o '[0-9]* packets captured' "$LAB_DIR/capture.log" | tail -n 1)"
 	LAB_CAPTURE=
+	LAB_OFFLOADS_DONE=
 }
 
 # ---------------------------------------------------------------- info

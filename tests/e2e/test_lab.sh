@@ -177,6 +177,76 @@ clean=$(count "$(lab_log echo-pb)" 'data=clean')
 echo "figure: lab_loss 50 on pb: $lossy of 200 arrived; lab_loss 0: $clean of 50"
 check "lab_loss drops about the given share, lab_loss 0 none" test "$lossy" -ge 60 -a "$lossy" -le 140 -a "$clean" = 50
 
+# ---- lab_impair: delay, jitter, loss, bursty loss, duplication, reordering --
+# A ping from h1 to pa crosses home's uplink twice (out and back), so a
+# per-crossing delay D shows as ~2D of RTT, and a per-crossing loss p as
+# 1 - (1 - p)^2 of the pings.
+PINGQ=(ping -n -q -W 2)
+# rtt HOST COUNT INTERVAL: "min avg max mdev" of a ping to pa, 0 0 0 0 on failure
+rtt() {
+	lab_exec "$1" "${PINGQ[@]}" -c "$2" -i "$3" "$PA" 2>/dev/null |
+		awk -F'[ /]' '/^rtt/ { print $7, $8, $9, $10; f = 1 } END { if (!f) print 0, 0, 0, 0 }'
+}
+# ping_stats COUNT INTERVAL: sets sent rcvd dups lost_pct mean_run (of consecutive lost seqs)
+ping_stats() {
+	lab_exec h1 ping -n -W 2 -c "$1" -i "$2" "$PA" >"$D/ping-stats" 2>&1
+	read -r sent rcvd dups lost_pct mean_run < <(awk -v n="$1" '
+		/icmp_seq=/ { for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { s = substr($i, 10) + 0 }
+			if ($0 ~ /DUP!/) d++; else got[s] = 1 }
+		END { r = 0; runs = 0; lost = 0
+			for (s = 1; s <= n; s++) { if (!(s in got)) { lost++; if (!inrun) runs++; inrun = 1 } else inrun = 0 }
+			printf "%d %d %d %.1f %.2f\n", n, n - lost, d, 100 * lost / n, runs ? lost / runs : 0 }' "$D/ping-stats")
+}
+read -r base_min base_avg _ _ < <(rtt h1 10 0.02)
+lab_impair home delay 10
+read -r d_min d_avg d_max _ < <(rtt h1 30 0.02)
+lab_impair home delay 10 jitter 4
+read -r j_min j_avg j_max j_mdev < <(rtt h1 50 0.02)
+echo "figure: lab_impair home delay 10: ping h1 -> pa rtt min/avg/max $d_min/$d_avg/$d_max ms (clean: avg $base_avg ms); with jitter 4: $j_min/$j_avg/$j_max ms, mdev $j_mdev"
+check "lab_impair delay 10 ms per crossing shows as ~20 ms of ping RTT (19.5..30 ms)" \
+	awk -v a="$d_avg" -v m="$d_min" 'BEGIN { exit !(m >= 19.5 && a >= 19.5 && a <= 30) }'
+check "lab_impair jitter 4 ms spreads the RTT (max - min >= 4 ms, avg 19.5..32 ms)" \
+	awk -v a="$j_avg" -v lo="$j_min" -v hi="$j_max" 'BEGIN { exit !(hi - lo >= 4 && a >= 19.5 && a <= 32) }'
+lab_impair home loss 10
+ping_stats 500 0.004
+echo "figure: lab_impair home loss 10: $rcvd of $sent pings answered, ${lost_pct}% lost (expected 19% for two crossings), mean run of lost pings $mean_run"
+check "lab_impair loss 10% per crossing loses 1-(0.9)^2 = 19% of pings, within 12..27%" \
+	awk -v x="$lost_pct" 'BEGIN { exit !(x >= 12 && x <= 27) }'
+random_run=$mean_run
+lab_impair home burst 10 8
+ping_stats 1000 0.002
+echo "figure: lab_impair home burst 10 8: $rcvd of $sent pings answered, ${lost_pct}% lost, mean run of lost pings $mean_run (random loss above: $random_run)"
+check "lab_impair burst 10% in runs of 8: lost pings come in runs (mean run >= 2.5, loss 4..40%)" \
+	awk -v x="$lost_pct" -v r="$mean_run" 'BEGIN { exit !(x >= 4 && x <= 40 && r >= 2.5) }'
+lab_impair home dup 20
+ping_stats 100 0.01
+echo "figure: lab_impair home dup 20: $rcvd of $sent pings answered, $dups duplicate replies (expected ~44: 20% per crossing, two crossings)"
+check "lab_impair dup 20% duplicates packets (15..80 duplicate replies of 100 pings, none lost)" \
+	test "$dups" -ge 15 -a "$dups" -le 80 -a "$rcvd" = 100
+# order_inversions: replies (by icmp_seq) that arrive after a later one
+order_inversions() {
+	lab_exec h1 ping -n -W 2 -c 100 -i 0.003 "$PA" 2>/dev/null |
+		awk '/icmp_seq=/ { for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) s = substr($i, 10) + 0; if (s < max) inv++; if (s > max) max = s }
+			END { print inv + 0 }'
+}
+lab_impair home delay 20 jitter 4
+inv_jitter=$(order_inversions)
+lab_impair home delay 20 reorder 30
+inv_reorder=$(order_inversions)
+echo "figure: 100 pings 3 ms apart over delay 20: $inv_jitter replies out of order with jitter 4 (jitter keeps order), $inv_reorder with reorder 30"
+check "lab_impair reorder 30% reorders (>= 3 of 100 replies out of order); jitter alone does not (0)" \
+	test "$inv_reorder" -ge 3 -a "$inv_jitter" = 0
+lab_impair root delay 10 2>/dev/null && fail "lab_impair accepts an unknown node" || true
+lab_impair pa delay 5
+lab_impair home delay 5
+read -r two_min two_avg _ _ < <(rtt h1 20 0.02)
+lab_impair_clear
+read -r c_min c_avg _ _ < <(rtt h1 10 0.02)
+rules_left=$(lab_exec inet iptables -S LAB_IMPAIR | grep -c -- '^-A' || true)
+echo "figure: delay 5 on pa's link and on home's: rtt avg $two_avg ms; after lab_impair_clear: avg $c_avg ms, $rules_left rules left; $(lab_impair_stats)"
+check "two impaired links add up (4 crossings of 5 ms: rtt 19.5..30 ms); lab_impair_clear restores a clean link" \
+	awk -v a="$two_avg" -v c="$c_avg" -v n="$rules_left" 'BEGIN { exit !(a >= 19.5 && a <= 30 && c < 5 && n == 0) }'
+
 # ---- capture on the internet router shows only public addresses ------------
 lab_capture_start "$D/cap.pcap" udp port 7000
 lab_exec h2 "${UDP[@]}" probe --to "$PA:7000" --rounds 3 --gap 0.1 --listen 0.3 >/dev/null
