@@ -594,10 +594,31 @@ static void reschedule(struct zt_httpd *h)
 		h->timer_deadline = deadline;
 }
 
+static unsigned connections(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info ? info->num_connections : 0;
+}
+
+/* At its connection limit MHD takes its listening socket out of its epoll set
+ * and puts it back only in the MHD_run after a connection closed; nothing wakes
+ * us for that run, so the API would stay deaf. Run again while closes happen. */
+static void run_daemon(struct MHD_Daemon *d)
+{
+	for (int round = 0; round < 4; round++) {
+		unsigned before = connections(d);
+
+		MHD_run(d);
+		if (connections(d) >= before)
+			break;
+	}
+}
+
 static void run_all(struct zt_httpd *h)
 {
 	for (unsigned i = 0; i < h->n_lis; i++)
-		MHD_run(h->lis[i].d);
+		run_daemon(h->lis[i].d);
 	reschedule(h);
 }
 
@@ -605,7 +626,7 @@ static void on_epoll_ready(void *ctx, int fd, unsigned events)
 {
 	struct listener *l = ctx;
 
-	MHD_run(l->d);
+	run_daemon(l->d);
 	reschedule(l->h);
 }
 

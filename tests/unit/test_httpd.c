@@ -10,7 +10,10 @@
 #include "service/httpd.h"
 #include "base/zt.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,6 +432,39 @@ START_TEST(many_requests_in_a_row_all_answer)
 }
 END_TEST
 
+static int hold_connection(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(zt_httpd_port(httpd))};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+/* The local API is wedged by ZT_HTTP_CONN_LIMIT idle connections only while they
+ * are held: once one closes, the listener takes the next client (it used to stay
+ * deaf until some other event happened to run the server again). */
+START_TEST(listener_answers_again_once_a_held_connection_closes)
+{
+	int fds[ZT_HTTP_CONN_LIMIT];
+	struct reply r;
+	json_t *j;
+
+	for (int i = 0; i < ZT_HTTP_CONN_LIMIT; i++)
+		fds[i] = hold_connection();
+	usleep(200000); /* the server has accepted them all: it is at its limit */
+	close(fds[0]);
+	ck_assert_int_eq(request("127.0.0.1", "GET", "/peer/x", "X-ZT-Auth: " TOKEN, NULL, 0, false, &j, &r), 200);
+	json_decref(j);
+	for (int i = 1; i < ZT_HTTP_CONN_LIMIT; i++)
+		close(fds[i]);
+	ck_assert_int_eq(request("127.0.0.1", "GET", "/peer/x", "X-ZT-Auth: " TOKEN, NULL, 0, false, &j, &r), 200);
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(ipv6_loopback_answers_when_available)
 {
 	CURL *c = curl_easy_init();
@@ -714,6 +750,7 @@ static Suite *httpd_suite(void)
 	tcase_add_test(api, json_that_is_not_an_object_is_400);
 	tcase_add_test(api, text_response_keeps_its_content_type);
 	tcase_add_test(api, many_requests_in_a_row_all_answer);
+	tcase_add_test(api, listener_answers_again_once_a_held_connection_closes);
 	tcase_add_test(api, ipv6_loopback_answers_when_available);
 	tcase_add_checked_fixture(tok, token_setup, token_teardown);
 	tcase_add_test(tok, bad_routes_are_refused);
