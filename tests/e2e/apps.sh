@@ -23,16 +23,7 @@ APPS_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools
 declare -gA APPS_IP APPS_IF APPS_HOLDER
 APPS_NWID=
 
-apps_fail() {
-	echo "FAIL: $*"
-	local f
-	for f in "$LAB_DIR"/ztd-*.log; do
-		[ -f "$f" ] || continue
-		echo "--- tail of $(basename "$f")"
-		tail -n 15 "$f"
-	done
-	exit 1
-}
+apps_fail() { zt_fail "$@"; }
 
 apps_wait_members() {
 	local nwid=$1 n

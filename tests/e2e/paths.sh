@@ -27,16 +27,7 @@ PATHS_OVERLAY=10.147.17.0/24
 PATHS_NWID=
 declare -gA PATHS_IP PATHS_IF PATHS_ADDR
 
-paths_fail() {
-	echo "FAIL: $*"
-	local f
-	for f in "$LAB_DIR"/ztd-*.log; do
-		[ -f "$f" ] || continue
-		echo "--- tail of $(basename "$f")"
-		tail -n 15 "$f"
-	done
-	exit 1
-}
+paths_fail() { zt_fail "$@"; }
 
 paths_lab() {
 	local kinds=() join=() i k n

@@ -118,3 +118,15 @@ zt_net_ip() {
 
 zt_net_ok() { [ "$(zt_net_field "$1" "$2" status)" = OK ]; }
 zt_net_reason_has() { zt_net_field "$1" "$2" reason | grep -q "$3"; }
+
+# Print FAIL: MESSAGE and the tail of every daemon log of the run, then exit 1.
+zt_fail() {
+	echo "FAIL: $*"
+	local f
+	for f in "$LAB_DIR"/ztd-*.log; do
+		[ -f "$f" ] || continue
+		echo "--- tail of $(basename "$f")"
+		tail -n 15 "$f"
+	done
+	exit 1
+}
