@@ -47,7 +47,7 @@ static void apply_conf(struct zt_vl2 *v, struct zt_network *net, const uint8_t *
 	zt_vl2_mcast_rebuild_groups(net, NULL, 0, NULL, 0);
 	zt_vl2_mcast_send_likes(v, net, now_ms);
 	if (first)
-		zt_membership_greet_cached(v, net, now_ms);
+		zt_membership_greet_expected(v, net, now_ms);
 	zt_vl2_set_status(v, net, ZT_NET_OK, "");
 	v->cb.changed(v->cb.ctx, net->nwid);
 }

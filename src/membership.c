@@ -134,7 +134,7 @@ struct net_member *zt_membership_admit(struct zt_vl2 *v, struct zt_network *net,
 	}
 	if (!m->com_ok) {
 		request_com(v, net, m, now_ms);
-		if (m->com_bad || zt_vl2_queue_hold_in(net, peer, verb, body, body_len, now_ms) < 0)
+		if (!m->expected || m->com_bad || zt_vl2_queue_hold_in(net, peer, verb, body, body_len, now_ms) < 0)
 			net->st.drop_no_com++;
 		return NULL;
 	}
@@ -147,6 +147,7 @@ void zt_membership_recheck(struct zt_network *net, const struct zt_com *ours, co
 		struct net_member *m = &net->members[i];
 		if (m->address && m->com_ok && !zt_com_agree(&m->com, ours, ctl)) {
 			m->com_ok = false;
+			m->expected = true; /* it was a member: a fresh certificate is likely on its way */
 			net->members_ok--;
 		}
 		m->com_sent_ms = 0;
@@ -199,6 +200,24 @@ static void adopt_credential(struct zt_network *net, struct net_member *m, const
 	}
 }
 
+/* A certificate we cannot check yet (no config of ours, no controller identity): asked for again once we can. */
+static void note_unchecked_com(struct zt_network *net, uint64_t peer, const struct zt_com *com)
+{
+	struct net_member *m = com->member == peer ? zt_membership_get(net, peer, true) : NULL;
+
+	if (m)
+		m->expected = true;
+}
+
+static void refuse_com(struct zt_network *net, struct net_member *m)
+{
+	net->st.drop_bad_com++;
+	if (m->com_ok)
+		net->members_ok--;
+	m->com_ok = false;
+	m->com_bad = true;
+}
+
 void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
 {
 	const uint8_t *bytes = zt_rd_ref(rd, ZT_COM_BYTES);
@@ -210,8 +229,12 @@ void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd,
 	if (!bytes || zt_com_decode(&com, bytes, ZT_COM_BYTES) < 0)
 		return;
 	net = zt_vl2_net_find(v, com.network_id);
-	if (!net || !net->have_conf || zt_vl2_controller_identity(v, net, &ctl, now_ms) < 0)
+	if (!net)
 		return;
+	if (!net->have_conf || zt_vl2_controller_identity(v, net, &ctl, now_ms) < 0) {
+		note_unchecked_com(net, peer, &com);
+		return;
+	}
 	if (com.member != peer) {
 		/* Someone else's certificate, replayed: it proves nothing about the sender. */
 		net->st.drop_bad_com++;
@@ -221,11 +244,7 @@ void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd,
 	if (!m)
 		return;
 	if (zt_com_verify(&com, &ctl) < 0 || !zt_com_agree(&com, &net->conf->com, &ctl) || revoked(net, &com)) {
-		net->st.drop_bad_com++;
-		if (m->com_ok)
-			net->members_ok--;
-		m->com_ok = false;
-		m->com_bad = true;
+		refuse_com(net, m);
 		return;
 	}
 	if (!m->com_ok)
@@ -233,6 +252,7 @@ void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd,
 	m->com = com;
 	m->com_ok = true;
 	m->com_bad = false;
+	m->expected = true;
 	adopt_credential(net, m, &ctl, rd);
 	if (com_due(v, m, now_ms))
 		send_com(v, net, m, now_ms);
@@ -248,8 +268,16 @@ void zt_membership_handle_com_request(struct zt_vl2 *v, uint64_t peer, struct zt
 	if (rd->err || !net || !net->have_conf)
 		return;
 	m = zt_membership_get(net, peer, true);
-	if (m && (!m->com_sent_ms || now_ms - m->com_sent_ms >= ZT_COM_REQUEST_MS || com_due(v, m, now_ms)))
-		send_com(v, net, m, now_ms);
+	if (!m)
+		return;
+	/* It asks for ours, so it sent its own just before: its frames are worth holding. */
+	m->expected = true;
+	/* Answered at most once per ZT_COM_REQUEST_MS (as often as a member asks): a request
+	 * means ours did not arrive, however recently it was sent. */
+	if (m->com_answered_ms && now_ms - m->com_answered_ms < ZT_COM_REQUEST_MS && !com_due(v, m, now_ms))
+		return;
+	m->com_answered_ms = now_ms;
+	send_com(v, net, m, now_ms);
 }
 
 static void apply_revocation(struct zt_network *net, const struct zt_revocation *rev)
@@ -263,6 +291,7 @@ static void apply_revocation(struct zt_network *net, const struct zt_revocation 
 	m = zt_membership_get(net, rev->member, false);
 	if (m && m->com_ok && zt_com_revoked(&m->com, rev)) {
 		m->com_ok = false;
+		m->com_bad = true; /* its frames are dropped, not held */
 		net->members_ok--;
 	}
 }
@@ -306,11 +335,11 @@ static void greet(struct zt_vl2 *v, struct zt_network *net, struct net_member *m
 	request_com(v, net, m, now_ms);
 }
 
-void zt_membership_greet_cached(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms)
+void zt_membership_greet_expected(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < ZT_NET_MEMBERS_MAX; i++) {
 		struct net_member *m = &net->members[i];
-		if (m->address && m->cached && !m->com_ok)
+		if (m->address && m->expected && !m->com_ok && !m->com_bad)
 			greet(v, net, m, now_ms);
 	}
 }
@@ -344,6 +373,7 @@ int zt_vl2_expect_member(struct zt_vl2 *v, uint64_t nwid, uint64_t address, uint
 	if (!m)
 		return ZT_ENOMEM;
 	m->cached = true;
+	m->expected = true;
 	return zt_node_connect(v->node, address, now_ms);
 }
 

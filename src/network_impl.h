@@ -16,6 +16,11 @@ struct net_member {
 	bool com_ok;
 	bool com_bad;  /* its last certificate was refused: its frames are dropped, not held */
 	bool cached;   /* a verified member in an earlier run (the host's peer cache) */
+	/* it takes part in the certificate exchange (cached, verified before, asked for
+	 * ours, or sent one we could not check yet): its frames are held while its
+	 * certificate is checked; a peer that never showed one is dropped at once */
+	bool expected;
+	uint64_t com_answered_ms; /* last COM_REQUEST of its we answered */
 	/* its tags and capabilities, from its controller-signed credential */
 	uint8_t n_tags;
 	struct zt_rules_tag tags[ZT_RULES_MAX_TAGS];
@@ -143,8 +148,9 @@ void zt_membership_send(struct zt_vl2 *v, struct zt_network *net, uint64_t membe
  * verified yet, and handed to zt_frame_path_receive_held once it is. */
 struct net_member *zt_membership_admit(struct zt_vl2 *v, struct zt_network *net, uint64_t peer, uint8_t verb,
 				       const uint8_t *body, size_t body_len, uint64_t now_ms);
-/* Our first config: greet the members cached from an earlier run (certificate out, theirs asked for). */
-void zt_membership_greet_cached(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms);
+/* Our first config: greet the members we expect (cached from an earlier run, or whose certificate came
+ * too early to check): our certificate out, theirs asked for. */
+void zt_membership_greet_expected(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms);
 void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
 void zt_membership_handle_com_request(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
 void zt_membership_handle_revocation(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
