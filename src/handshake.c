@@ -287,11 +287,13 @@ int zt_node_seed_peer(struct zt_node *n, const struct zt_identity *id, const str
 		      unsigned n_eps, uint64_t now_ms)
 {
 	struct zt_peer *p;
+	bool asked;
 	int err;
 
 	if (id->address == n->id.address || zt_address_reserved(id->address))
 		return ZT_EINVAL;
 	p = zt_peer_find(n, id->address);
+	asked = p && p->ident == ZT_IDENT_ASKED;
 	if (p && p->ident == ZT_IDENT_KNOWN) {
 		if (memcmp(p->id.x25519_pub, id->x25519_pub, 32) || memcmp(p->id.ed25519_pub, id->ed25519_pub, 32))
 			return ZT_EEXIST;
@@ -313,6 +315,9 @@ int zt_node_seed_peer(struct zt_node *n, const struct zt_identity *id, const str
 	p->seeded = true;
 	for (unsigned i = 0; i < n_eps; i++)
 		seed_candidate(n, p, &eps[i], now_ms);
+	/* Messages waited for a WHOIS that is now moot (its answer is ignored once known). */
+	if (asked)
+		zt_send_ensure_session(n, p, now_ms);
 	return 0;
 }
 
