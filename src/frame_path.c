@@ -2,7 +2,8 @@
  * frame_path.c - a frame's way through VL2: from the port out to a member (or
  * a group, ARP to the owner of the address), in from a member to the port,
  * and the rules glue on both ways: evaluation, tee/redirect/watch copies,
- * counters, trace. Who may send is membership.c's; the fan-out vl2_multicast.c's;
+ * counters, trace; a held frame received again once its sender's certificate
+ * checked out. Who may send is membership.c's; the fan-out vl2_multicast.c's;
  * learned MACs bridge.c's. The rules engine itself is rules/.
  */
 #include "network_impl.h"

@@ -109,11 +109,18 @@ static void install_keypair(struct zt_node *n, struct zt_peer *p, const struct z
 	}
 	zt_peer_index_add(n, kp);
 	if (keys->initiator) {
-		/* Usable at once: the response proved the peer has it. */
+		/* Usable at once: the response proved the peer has it. An unconfirmed
+		 * responder keypair (both sides started a handshake at once) becomes
+		 * prev, as in WireGuard: the peer may already send under it. */
 		zt_peer_keypair_drop(n, &p->prev);
-		p->prev = p->cur;
+		if (p->next) {
+			zt_peer_keypair_drop(n, &p->cur);
+			p->prev = p->next;
+			p->next = NULL;
+		} else {
+			p->prev = p->cur;
+		}
 		p->cur = kp;
-		zt_peer_keypair_drop(n, &p->next);
 	} else {
 		/* Responder waits for the initiator's first data packet to confirm. */
 		zt_peer_keypair_drop(n, &p->next);

@@ -209,8 +209,20 @@ static void note_unchecked_com(struct zt_network *net, uint64_t peer, const stru
 		m->expected = true;
 }
 
+/* Its certificate was refused: what we held from it goes. */
+static void drop_held_in(struct zt_network *net, uint64_t member)
+{
+	for (unsigned i = 0; i < ZT_NET_QUEUE; i++) {
+		if (net->queue[i].kind == Q_HELD_IN && net->queue[i].member == member) {
+			net->queue[i].kind = Q_FREE;
+			net->st.drop_no_com++;
+		}
+	}
+}
+
 static void refuse_com(struct zt_network *net, struct net_member *m)
 {
+	drop_held_in(net, m->address);
 	net->st.drop_bad_com++;
 	if (m->com_ok)
 		net->members_ok--;
@@ -293,6 +305,7 @@ static void apply_revocation(struct zt_network *net, const struct zt_revocation 
 		m->com_ok = false;
 		m->com_bad = true; /* its frames are dropped, not held */
 		net->members_ok--;
+		drop_held_in(net, m->address);
 	}
 }
 
