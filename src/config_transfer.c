@@ -22,6 +22,7 @@ static void apply_conf(struct zt_vl2 *v, struct zt_network *net, const uint8_t *
 {
 	struct zt_identity ctl;
 	struct zt_netconf *nc = net->scratch;
+	bool first;
 	int err;
 
 	if (zt_vl2_controller_identity(v, net, &ctl, now_ms) < 0)
@@ -34,6 +35,7 @@ static void apply_conf(struct zt_vl2 *v, struct zt_network *net, const uint8_t *
 	}
 	if (net->have_conf && nc->revision < net->conf->revision)
 		return;
+	first = !net->have_conf;
 	net->scratch = net->conf;
 	net->conf = nc;
 	net->have_conf = true;
@@ -44,6 +46,8 @@ static void apply_conf(struct zt_vl2 *v, struct zt_network *net, const uint8_t *
 	zt_membership_recheck(net, &nc->com, &ctl);
 	zt_vl2_mcast_rebuild_groups(net, NULL, 0, NULL, 0);
 	zt_vl2_mcast_send_likes(v, net, now_ms);
+	if (first)
+		zt_membership_greet_expected(v, net, now_ms);
 	zt_vl2_set_status(v, net, ZT_NET_OK, "");
 	v->cb.changed(v->cb.ctx, net->nwid);
 }
@@ -110,6 +114,7 @@ void zt_config_transfer_request(struct zt_vl2 *v, struct zt_network *net, uint64
 	char text[160], a[11];
 
 	net->last_request_ms = now_ms;
+	net->request_tries++;
 	zt_wr_init(&w, v->buf, ZT_MAX_MESSAGE_BYTES);
 	zt_wr_be64(&w, net->nwid);
 	zt_wr_be64(&w, net->have_conf ? net->conf->revision : 0);
@@ -117,7 +122,7 @@ void zt_config_transfer_request(struct zt_vl2 *v, struct zt_network *net, uint64
 		zt_vl2_controller_push(v, net->nwid, zt_vl2_self(v), now_ms);
 		return;
 	}
-	zt_vl2_send(v, net->controller, ZT_VERB_NETCONF_REQUEST, &w, now_ms);
+	net->request_queued = zt_vl2_send(v, net->controller, ZT_VERB_NETCONF_REQUEST, &w, now_ms) == ZT_EAGAIN;
 	if (net->status == ZT_NET_REQUESTING && !net->awaiting_since_ms &&
 	    now_ms - ZT_MAX(net->last_answer_ms, net->joined_ms) >= 5000) {
 		zt_address_format(a, net->controller);
@@ -127,10 +132,34 @@ void zt_config_transfer_request(struct zt_vl2 *v, struct zt_network *net, uint64
 	}
 }
 
-/* Ask again: every ZT_NETCONF_RETRY_MS until configured, then every ZT_NETCONF_REFRESH_MS. */
+/*
+ * How long to wait for an answer before asking again. Before the first config,
+ * a request that went out (not one queued behind the controller's session,
+ * which leaves when that session is up) is retried early: 250, 500, 1000 ms.
+ */
+static uint64_t request_interval_ms(const struct zt_network *net)
+{
+	if (net->status == ZT_NET_OK)
+		return ZT_NETCONF_REFRESH_MS;
+	if (net->have_conf || net->request_queued || net->awaiting_since_ms ||
+	    net->request_tries > ZT_EARLY_RETRY_STEPS)
+		return ZT_NETCONF_RETRY_MS;
+	return (uint64_t)ZT_EARLY_RETRY_FIRST_MS << (net->request_tries - 1);
+}
+
+/* The controller's session is up: a request queued behind it left just now. */
+void zt_config_transfer_session_up(struct zt_network *net, uint64_t peer, uint64_t now_ms)
+{
+	if (peer != net->controller || !net->request_queued)
+		return;
+	net->request_queued = false;
+	net->last_request_ms = now_ms;
+}
+
+/* Ask again: early retries, then every ZT_NETCONF_RETRY_MS until configured, then every ZT_NETCONF_REFRESH_MS. */
 void zt_config_transfer_tick(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms)
 {
-	uint64_t every = net->status == ZT_NET_OK ? ZT_NETCONF_REFRESH_MS : ZT_NETCONF_RETRY_MS;
+	uint64_t every = request_interval_ms(net);
 
 	if (!net->last_request_ms || now_ms - net->last_request_ms >= every)
 		zt_config_transfer_request(v, net, now_ms);

@@ -2,7 +2,8 @@
  * frame_path.c - a frame's way through VL2: from the port out to a member (or
  * a group, ARP to the owner of the address), in from a member to the port,
  * and the rules glue on both ways: evaluation, tee/redirect/watch copies,
- * counters, trace. Who may send is membership.c's; the fan-out vl2_multicast.c's;
+ * counters, trace; a held frame received again once its sender's certificate
+ * checked out. Who may send is membership.c's; the fan-out vl2_multicast.c's;
  * learned MACs bridge.c's. The rules engine itself is rules/.
  */
 #include "network_impl.h"
@@ -347,6 +348,8 @@ static void deliver(struct zt_vl2 *v, struct zt_network *net, struct net_member 
 
 void zt_frame_path_handle_frame(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
 {
+	const uint8_t *body = rd->p;
+	size_t body_len = rd->left;
 	uint64_t nwid = zt_rd_be64(rd);
 	struct zt_network *net = zt_vl2_net_find(v, nwid);
 	struct net_member *m;
@@ -355,7 +358,7 @@ void zt_frame_path_handle_frame(struct zt_vl2 *v, uint64_t peer, struct zt_rd *r
 
 	if (!net || rd->err || n < 2 || n + 12 > ZT_MAX_MESSAGE_BYTES)
 		return;
-	m = zt_membership_admit(v, net, peer, now_ms);
+	m = zt_membership_admit(v, net, peer, ZT_VERB_FRAME, body, body_len, now_ms);
 	if (!m)
 		return;
 	memcpy(v->frame, net->mac, 6);
@@ -366,6 +369,8 @@ void zt_frame_path_handle_frame(struct zt_vl2 *v, uint64_t peer, struct zt_rd *r
 
 void zt_frame_path_handle_ext_frame(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
 {
+	const uint8_t *body = rd->p;
+	size_t body_len = rd->left;
 	uint64_t nwid = zt_rd_be64(rd);
 	struct zt_network *net = zt_vl2_net_find(v, nwid);
 	uint8_t flags;
@@ -378,10 +383,24 @@ void zt_frame_path_handle_ext_frame(struct zt_vl2 *v, uint64_t peer, struct zt_r
 	frame = zt_rd_ref(rd, len);
 	if (!net || rd->err || len < ETH_HDR)
 		return;
-	m = zt_membership_admit(v, net, peer, now_ms);
+	m = zt_membership_admit(v, net, peer, ZT_VERB_EXT_FRAME, body, body_len, now_ms);
 	if (!m)
 		return;
 	if (!zt_bridge_check_source(net, m, peer, frame, now_ms))
 		return;
 	deliver(v, net, m, flags, frame, len, now_ms);
+}
+
+/* A message held while its sender's certificate was being checked: received now, as if it just came. */
+void zt_frame_path_receive_held(struct zt_vl2 *v, uint64_t peer, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	struct zt_rd rd;
+
+	if (len < 1)
+		return;
+	zt_rd_init(&rd, msg + 1, len - 1);
+	if (msg[0] == ZT_VERB_FRAME)
+		zt_frame_path_handle_frame(v, peer, &rd, now_ms);
+	else if (msg[0] == ZT_VERB_EXT_FRAME)
+		zt_frame_path_handle_ext_frame(v, peer, &rd, now_ms);
 }

@@ -3,7 +3,8 @@
  * accepting a peer's identity, answering HS_INIT, consuming HS_RESP and
  * cookie replies, installing and confirming keypairs, sensing load. The
  * handshake messages and their crypto are noise.c's (including
- * zt_handshake_clear); retry timing is driven from node.c's tick.
+ * zt_handshake_clear); retry timing is driven from node.c's tick. Peers
+ * seeded from the host's cache enter here too (identity and candidates).
  */
 #include "handshake.h"
 #include "node_impl.h"
@@ -22,6 +23,22 @@ static uint32_t random_below(struct zt_node *n, uint32_t bound)
 	return bound ? v % bound : 0;
 }
 
+/*
+ * When an unanswered init is sent again. A first handshake to a root or to a
+ * peer from the cache (no session yet) backs off 250, 500, 1000 ms, then
+ * falls back to ZT_REKEY_TIMEOUT_MS: one lost datagram after a restart costs
+ * a quarter second, not five.
+ */
+static uint64_t retry_delay_ms(struct zt_node *n, const struct zt_peer *p)
+{
+	bool early = (p->is_root || p->seeded) && !p->cur && p->hs_tries <= ZT_EARLY_RETRY_STEPS;
+
+	if (early)
+		return ((uint64_t)ZT_EARLY_RETRY_FIRST_MS << (p->hs_tries - 1)) +
+		       random_below(n, ZT_EARLY_RETRY_JITTER_MS);
+	return ZT_REKEY_TIMEOUT_MS + random_below(n, ZT_HS_JITTER_MS);
+}
+
 void zt_handshake_start(struct zt_node *n, struct zt_peer *p, uint64_t now_ms)
 {
 	uint8_t pkt[ZT_HS_INIT_BYTES];
@@ -30,8 +47,10 @@ void zt_handshake_start(struct zt_node *n, struct zt_peer *p, uint64_t now_ms)
 
 	if (p->ident != ZT_IDENT_KNOWN)
 		return;
-	if (p->hs.state == ZT_HS_NONE)
+	if (p->hs.state == ZT_HS_NONE) {
 		p->hs.first_sent_ms = now_ms;
+		p->hs_tries = 0;
+	}
 	err = zt_noise_create_init(&n->noise, &p->hs, &p->id, zt_peer_index_fresh(n), n->cipher, now_ms, n->cb.random,
 				   n->cb.ctx, pkt);
 	if (err) {
@@ -40,7 +59,8 @@ void zt_handshake_start(struct zt_node *n, struct zt_peer *p, uint64_t now_ms)
 		return;
 	}
 	p->hs.sent_ms = now_ms;
-	p->hs.retry_ms = now_ms + ZT_REKEY_TIMEOUT_MS + random_below(n, ZT_HS_JITTER_MS);
+	p->hs_tries++;
+	p->hs.retry_ms = now_ms + retry_delay_ms(n, p);
 	n->st.hs_init_tx++;
 	if (zt_send_transmit(n, p, pkt, sizeof(pkt), now_ms) < 0 && zt_log_enabled(ZT_LOG_DEBUG)) {
 		zt_address_format(a, p->address);
@@ -89,11 +109,18 @@ static void install_keypair(struct zt_node *n, struct zt_peer *p, const struct z
 	}
 	zt_peer_index_add(n, kp);
 	if (keys->initiator) {
-		/* Usable at once: the response proved the peer has it. */
+		/* Usable at once: the response proved the peer has it. An unconfirmed
+		 * responder keypair (both sides started a handshake at once) becomes
+		 * prev, as in WireGuard: the peer may already send under it. */
 		zt_peer_keypair_drop(n, &p->prev);
-		p->prev = p->cur;
+		if (p->next) {
+			zt_peer_keypair_drop(n, &p->cur);
+			p->prev = p->next;
+			p->next = NULL;
+		} else {
+			p->prev = p->cur;
+		}
 		p->cur = kp;
-		zt_peer_keypair_drop(n, &p->next);
 	} else {
 		/* Responder waits for the initiator's first data packet to confirm. */
 		zt_peer_keypair_drop(n, &p->next);
@@ -214,7 +241,9 @@ void zt_handshake_handle_resp(struct zt_node *n, const struct zt_endpoint *from,
 	install_keypair(n, p, &keys, now_ms);
 	zt_wipe(&keys, sizeof(keys));
 	zt_path_learn_direct(n, p, from, h->hops == 0, now_ms);
-	/* Confirm the session to the responder: queued data does it, else a keepalive. */
+	/* What the host sends first (our certificates), then queued data, confirm the session. */
+	if (n->session_hook)
+		n->session_hook(n->session_hook_ctx, p->address, now_ms);
 	zt_send_pending_flush(n, p, now_ms);
 	if (p->cur && p->cur->send_counter == 0) {
 		uint8_t ka = ZT_VERB_KEEPALIVE;
@@ -233,4 +262,89 @@ void zt_handshake_handle_cookie(struct zt_node *n, const struct zt_hdr *h, const
 		return;
 	}
 	p->hs.retry_ms = now_ms + ZT_HS_COOKIE_RETRY_MS;
+}
+
+/* ---------- peers from an earlier run (issue 12) ---------- */
+
+void zt_node_set_session_hook(struct zt_node *n, zt_node_session_fn fn, void *ctx)
+{
+	n->session_hook = fn;
+	n->session_hook_ctx = ctx;
+}
+
+/* A cached endpoint is a candidate: probed a bounded number of times once a session is up. */
+static void seed_candidate(struct zt_node *n, struct zt_peer *p, const struct zt_endpoint *ep, uint64_t now_ms)
+{
+	if (!zt_node_path_allowed(n, ep)) {
+		n->st.paths_forbidden++;
+		return;
+	}
+	for (unsigned i = 0; i < p->n_cand; i++)
+		if (zt_endpoint_equal(&p->cand[i].ep, ep))
+			return;
+	if (p->n_cand >= ZT_MAX_CANDIDATES)
+		return;
+	p->cand[p->n_cand].ep = *ep;
+	p->cand[p->n_cand].attempts = 0;
+	p->cand[p->n_cand].next_ms = now_ms;
+	p->n_cand++;
+}
+
+int zt_node_seed_peer(struct zt_node *n, const struct zt_identity *id, const struct zt_endpoint *eps,
+		      unsigned n_eps, uint64_t now_ms)
+{
+	struct zt_peer *p;
+	bool asked;
+	int err;
+
+	if (id->address == n->id.address || zt_address_reserved(id->address))
+		return ZT_EINVAL;
+	p = zt_peer_find(n, id->address);
+	asked = p && p->ident == ZT_IDENT_ASKED;
+	if (p && p->ident == ZT_IDENT_KNOWN) {
+		if (memcmp(p->id.x25519_pub, id->x25519_pub, 32) || memcmp(p->id.ed25519_pub, id->ed25519_pub, 32))
+			return ZT_EEXIST;
+	} else {
+		n->st.identity_validations++;
+		err = zt_identity_validate(id);
+		if (err) {
+			n->st.drop_identity++;
+			return err;
+		}
+		p = zt_peer_get(n, id->address, now_ms);
+		if (!p)
+			return ZT_ENOMEM;
+		zt_identity_public(&p->id, id);
+		p->ident = ZT_IDENT_KNOWN;
+	}
+	if (p->is_root)
+		return 0;
+	p->seeded = true;
+	for (unsigned i = 0; i < n_eps; i++)
+		seed_candidate(n, p, &eps[i], now_ms);
+	/* Messages waited for a WHOIS that is now moot (its answer is ignored once known). */
+	if (asked)
+		zt_send_ensure_session(n, p, now_ms);
+	return 0;
+}
+
+int zt_node_connect(struct zt_node *n, uint64_t peer, uint64_t now_ms)
+{
+	struct zt_peer *p = zt_peer_get(n, peer, now_ms);
+
+	if (!p)
+		return ZT_EINVAL;
+	if (p->cur && zt_keypair_can_send(p->cur, now_ms))
+		return 0;
+	zt_send_ensure_session(n, p, now_ms);
+	return 0;
+}
+
+int64_t zt_node_session_age_ms(const struct zt_node *n, uint64_t peer, uint64_t now_ms)
+{
+	const struct zt_peer *p = zt_peer_find(n, peer);
+
+	if (!p || !p->cur || !zt_keypair_can_send(p->cur, now_ms))
+		return -1;
+	return (int64_t)(now_ms - p->cur->created_ms);
 }

@@ -2,7 +2,10 @@
  * membership.c - who is a member: certificates of membership (COM) sent,
  * requested and verified, the credentials (tags, capabilities) that ride with
  * them, revocations, and admission of a sender. Nothing leaves for a member
- * whose certificate is unverified. Configs are config_transfer.c's.
+ * whose certificate is unverified; what arrives from one is held until it is
+ * verified. Our certificate goes out first on every new session with a member
+ * (and at once to the members a restarted node remembers). Configs are
+ * config_transfer.c's.
  */
 #include "network_impl.h"
 
@@ -44,6 +47,17 @@ static void send_com(struct zt_vl2 *v, struct zt_network *net, struct net_member
 	m->com_sent_ms = now_ms;
 }
 
+/* Our certificate is due to m: never sent, sent before the current session (the peer may have
+ * restarted and lost it), or older than the resend interval. */
+static bool com_due(struct zt_vl2 *v, const struct net_member *m, uint64_t now_ms)
+{
+	int64_t age = zt_node_session_age_ms(v->node, m->address, now_ms);
+
+	if (!m->com_sent_ms || now_ms - m->com_sent_ms >= ZT_COM_RESEND_MS)
+		return true;
+	return age >= 0 && m->com_sent_ms < now_ms - (uint64_t)age;
+}
+
 static void request_com(struct zt_vl2 *v, struct zt_network *net, struct net_member *m, uint64_t now_ms)
 {
 	struct zt_wr w;
@@ -73,7 +87,7 @@ void zt_membership_send(struct zt_vl2 *v, struct zt_network *net, uint64_t membe
 		zt_vl2_queue_add(net, Q_MEMBER, member, NULL, msg, len, now_ms);
 		return;
 	}
-	if (!m->com_sent_ms || now_ms - m->com_sent_ms >= ZT_COM_RESEND_MS)
+	if (com_due(v, m, now_ms))
 		send_com(v, net, m, now_ms);
 	zt_node_send(v->node, member, msg[0], msg + 1, len - 1, now_ms);
 	net->st.tx_frames++;
@@ -91,8 +105,21 @@ static void flush_member_queue(struct zt_vl2 *v, struct zt_network *net, uint64_
 	}
 }
 
-/* Admission of a frame from a peer: a member with a valid certificate. */
-struct net_member *zt_membership_admit(struct zt_vl2 *v, struct zt_network *net, uint64_t peer, uint64_t now_ms)
+static void flush_held_in(struct zt_vl2 *v, struct zt_network *net, uint64_t member, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < ZT_NET_QUEUE; i++) {
+		struct net_queued *q = &net->queue[i];
+		if (q->kind != Q_HELD_IN || q->member != member)
+			continue;
+		/* Freed after: what the delivery queues must not land on the bytes being read. */
+		zt_frame_path_receive_held(v, member, q->msg, q->len, now_ms);
+		q->kind = Q_FREE;
+	}
+}
+
+/* Admission of a frame from a peer: a member with a valid certificate; held while it is being checked. */
+struct net_member *zt_membership_admit(struct zt_vl2 *v, struct zt_network *net, uint64_t peer, uint8_t verb,
+				       const uint8_t *body, size_t body_len, uint64_t now_ms)
 {
 	struct net_member *m;
 
@@ -106,8 +133,9 @@ struct net_member *zt_membership_admit(struct zt_vl2 *v, struct zt_network *net,
 		return NULL;
 	}
 	if (!m->com_ok) {
-		net->st.drop_no_com++;
 		request_com(v, net, m, now_ms);
+		if (!m->expected || m->com_bad || zt_vl2_queue_hold_in(net, peer, verb, body, body_len, now_ms) < 0)
+			net->st.drop_no_com++;
 		return NULL;
 	}
 	return m;
@@ -119,6 +147,7 @@ void zt_membership_recheck(struct zt_network *net, const struct zt_com *ours, co
 		struct net_member *m = &net->members[i];
 		if (m->address && m->com_ok && !zt_com_agree(&m->com, ours, ctl)) {
 			m->com_ok = false;
+			m->expected = true; /* it was a member: a fresh certificate is likely on its way */
 			net->members_ok--;
 		}
 		m->com_sent_ms = 0;
@@ -171,6 +200,36 @@ static void adopt_credential(struct zt_network *net, struct net_member *m, const
 	}
 }
 
+/* A certificate we cannot check yet (no config of ours, no controller identity): asked for again once we can. */
+static void note_unchecked_com(struct zt_network *net, uint64_t peer, const struct zt_com *com)
+{
+	struct net_member *m = com->member == peer ? zt_membership_get(net, peer, true) : NULL;
+
+	if (m)
+		m->expected = true;
+}
+
+/* Its certificate was refused: what we held from it goes. */
+static void drop_held_in(struct zt_network *net, uint64_t member)
+{
+	for (unsigned i = 0; i < ZT_NET_QUEUE; i++) {
+		if (net->queue[i].kind == Q_HELD_IN && net->queue[i].member == member) {
+			net->queue[i].kind = Q_FREE;
+			net->st.drop_no_com++;
+		}
+	}
+}
+
+static void refuse_com(struct zt_network *net, struct net_member *m)
+{
+	drop_held_in(net, m->address);
+	net->st.drop_bad_com++;
+	if (m->com_ok)
+		net->members_ok--;
+	m->com_ok = false;
+	m->com_bad = true;
+}
+
 void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms)
 {
 	const uint8_t *bytes = zt_rd_ref(rd, ZT_COM_BYTES);
@@ -182,8 +241,12 @@ void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd,
 	if (!bytes || zt_com_decode(&com, bytes, ZT_COM_BYTES) < 0)
 		return;
 	net = zt_vl2_net_find(v, com.network_id);
-	if (!net || !net->have_conf || zt_vl2_controller_identity(v, net, &ctl, now_ms) < 0)
+	if (!net)
 		return;
+	if (!net->have_conf || zt_vl2_controller_identity(v, net, &ctl, now_ms) < 0) {
+		note_unchecked_com(net, peer, &com);
+		return;
+	}
 	if (com.member != peer) {
 		/* Someone else's certificate, replayed: it proves nothing about the sender. */
 		net->st.drop_bad_com++;
@@ -193,19 +256,19 @@ void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd,
 	if (!m)
 		return;
 	if (zt_com_verify(&com, &ctl) < 0 || !zt_com_agree(&com, &net->conf->com, &ctl) || revoked(net, &com)) {
-		net->st.drop_bad_com++;
-		if (m->com_ok)
-			net->members_ok--;
-		m->com_ok = false;
+		refuse_com(net, m);
 		return;
 	}
 	if (!m->com_ok)
 		net->members_ok++;
 	m->com = com;
 	m->com_ok = true;
+	m->com_bad = false;
+	m->expected = true;
 	adopt_credential(net, m, &ctl, rd);
-	if (!m->com_sent_ms)
+	if (com_due(v, m, now_ms))
 		send_com(v, net, m, now_ms);
+	flush_held_in(v, net, peer, now_ms);
 	flush_member_queue(v, net, peer, now_ms);
 }
 
@@ -217,8 +280,16 @@ void zt_membership_handle_com_request(struct zt_vl2 *v, uint64_t peer, struct zt
 	if (rd->err || !net || !net->have_conf)
 		return;
 	m = zt_membership_get(net, peer, true);
-	if (m && (!m->com_sent_ms || now_ms - m->com_sent_ms >= ZT_COM_REQUEST_MS))
-		send_com(v, net, m, now_ms);
+	if (!m)
+		return;
+	/* It asks for ours, so it sent its own just before: its frames are worth holding. */
+	m->expected = true;
+	/* Answered at most once per ZT_COM_REQUEST_MS (as often as a member asks): a request
+	 * means ours did not arrive, however recently it was sent. */
+	if (m->com_answered_ms && now_ms - m->com_answered_ms < ZT_COM_REQUEST_MS && !com_due(v, m, now_ms))
+		return;
+	m->com_answered_ms = now_ms;
+	send_com(v, net, m, now_ms);
 }
 
 static void apply_revocation(struct zt_network *net, const struct zt_revocation *rev)
@@ -232,7 +303,9 @@ static void apply_revocation(struct zt_network *net, const struct zt_revocation 
 	m = zt_membership_get(net, rev->member, false);
 	if (m && m->com_ok && zt_com_revoked(&m->com, rev)) {
 		m->com_ok = false;
+		m->com_bad = true; /* its frames are dropped, not held */
 		net->members_ok--;
+		drop_held_in(net, m->address);
 	}
 }
 
@@ -264,6 +337,76 @@ void zt_membership_keep_own_credential(struct zt_vl2 *v, struct zt_network *net,
 		return;
 	memcpy(net->cred_bytes, bytes, len);
 	net->cred_len = len;
+}
+
+/* ---------- restarts (issue 12): sessions and members known before the first frame ---------- */
+
+/* Our certificate out and theirs asked for, now, whatever the rate limit says (a handful, once). */
+static void greet(struct zt_vl2 *v, struct zt_network *net, struct net_member *m, uint64_t now_ms)
+{
+	m->com_req_ms = 0;
+	request_com(v, net, m, now_ms);
+}
+
+void zt_membership_greet_expected(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < ZT_NET_MEMBERS_MAX; i++) {
+		struct net_member *m = &net->members[i];
+		if (m->address && m->expected && !m->com_ok && !m->com_bad)
+			greet(v, net, m, now_ms);
+	}
+}
+
+/* The node's session hook: a session we started is up; our certificate goes before anything else. */
+void zt_vl2_session_up(struct zt_vl2 *v, uint64_t peer, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < ZT_MAX_NETWORKS; i++) {
+		struct zt_network *net = v->nets[i];
+		struct net_member *m;
+
+		if (!net)
+			continue;
+		zt_config_transfer_session_up(net, peer, now_ms);
+		m = net->have_conf ? zt_membership_get(net, peer, false) : NULL;
+		if (m && m->com_ok)
+			send_com(v, net, m, now_ms);
+		else if (m && m->cached)
+			greet(v, net, m, now_ms);
+	}
+}
+
+int zt_vl2_expect_member(struct zt_vl2 *v, uint64_t nwid, uint64_t address, uint64_t now_ms)
+{
+	struct zt_network *net = zt_vl2_net_find(v, nwid);
+	struct net_member *m;
+
+	if (!net || address == zt_vl2_self(v))
+		return ZT_EINVAL;
+	m = zt_membership_get(net, address, true);
+	if (!m)
+		return ZT_ENOMEM;
+	m->cached = true;
+	m->expected = true;
+	return zt_node_connect(v->node, address, now_ms);
+}
+
+bool zt_vl2_member_verified(const struct zt_vl2 *v, uint64_t nwid, uint64_t address)
+{
+	struct zt_network *net = zt_vl2_net_find(v, nwid);
+	struct net_member *m = net ? zt_membership_get(net, address, false) : NULL;
+
+	return m && m->com_ok;
+}
+
+unsigned zt_vl2_members(const struct zt_vl2 *v, uint64_t nwid, uint64_t *out, unsigned max)
+{
+	struct zt_network *net = zt_vl2_net_find(v, nwid);
+	unsigned n = 0;
+
+	for (unsigned i = 0; net && i < ZT_NET_MEMBERS_MAX && n < max; i++)
+		if (net->members[i].address && net->members[i].com_ok)
+			out[n++] = net->members[i].address;
+	return n;
 }
 
 /* ---------- revocations ---------- */

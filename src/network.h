@@ -113,4 +113,16 @@ void zt_vl2_member_mac(uint8_t mac[6], uint64_t address, uint64_t nwid);
 /* The member address a MAC derives from, or 0 if it is not a member MAC. */
 uint64_t zt_vl2_mac_member(const uint8_t mac[6], uint64_t nwid);
 
+/* restarts (issue 12) */
+/* The node's session hook (zt_node_set_session_hook): our certificate goes to
+ * the peer at once on every network it is (or was) a member of. */
+void zt_vl2_session_up(struct zt_vl2 *v, uint64_t peer, uint64_t now_ms);
+/* A peer the host remembers as a member of nwid (peer cache): its session is
+ * started now and certificates are exchanged as soon as both sides can. */
+int zt_vl2_expect_member(struct zt_vl2 *v, uint64_t nwid, uint64_t address, uint64_t now_ms);
+/* Whether address's certificate on nwid checked out. */
+bool zt_vl2_member_verified(const struct zt_vl2 *v, uint64_t nwid, uint64_t address);
+/* Members of nwid whose certificate checked out (for the host's peer cache). */
+unsigned zt_vl2_members(const struct zt_vl2 *v, uint64_t nwid, uint64_t *out, unsigned max);
+
 #endif

@@ -14,6 +14,13 @@ struct net_member {
 	uint64_t address; /* 0: free slot */
 	struct zt_com com;
 	bool com_ok;
+	bool com_bad;  /* its last certificate was refused: its frames are dropped, not held */
+	bool cached;   /* a verified member in an earlier run (the host's peer cache) */
+	/* it takes part in the certificate exchange (cached, verified before, asked for
+	 * ours, or sent one we could not check yet): its frames are held while its
+	 * certificate is checked; a peer that never showed one is dropped at once */
+	bool expected;
+	uint64_t com_answered_ms; /* last COM_REQUEST of its we answered */
 	/* its tags and capabilities, from its controller-signed credential */
 	uint8_t n_tags;
 	struct zt_rules_tag tags[ZT_RULES_MAX_TAGS];
@@ -36,7 +43,10 @@ struct net_gather {
 	uint64_t bridges[ZT_MCAST_GATHER_MAX];
 };
 
-enum queue_kind { Q_FREE = 0, Q_MEMBER, Q_GROUP };
+/* Q_MEMBER: a message to a member whose certificate we lack; Q_GROUP: a frame
+ * waiting for a gather; Q_HELD_IN: a message from a member whose certificate
+ * has not checked out yet (at most ZT_NET_HELD_IN_MAX), delivered once it does. */
+enum queue_kind { Q_FREE = 0, Q_MEMBER, Q_GROUP, Q_HELD_IN };
 
 struct net_queued {
 	enum queue_kind kind;
@@ -44,7 +54,7 @@ struct net_queued {
 	struct zt_mcast_group g;
 	uint64_t created_ms;
 	size_t len;
-	uint8_t *msg; /* a complete VL2 message (verb + body) for Q_MEMBER, a frame for Q_GROUP */
+	uint8_t *msg; /* a complete VL2 message (verb + body) for Q_MEMBER and Q_HELD_IN, a frame for Q_GROUP */
 };
 
 #define ETH_HDR 14
@@ -57,6 +67,8 @@ struct zt_network {
 	enum zt_net_status status;
 	char reason[160];
 	uint64_t awaiting_since_ms, last_request_ms, last_answer_ms, joined_ms;
+	unsigned request_tries; /* config requests sent before the first config */
+	bool request_queued;    /* the last one waits for the controller's session */
 	struct zt_netconf *conf; /* the applied config */
 	struct zt_netconf *scratch;
 	bool have_conf;
@@ -119,6 +131,9 @@ uint64_t zt_vl2_self(const struct zt_vl2 *v);
 int zt_vl2_send(struct zt_vl2 *v, uint64_t peer, uint8_t verb, const struct zt_wr *w, uint64_t now_ms);
 int zt_vl2_queue_add(struct zt_network *net, enum queue_kind kind, uint64_t member, const struct zt_mcast_group *g,
 		     const uint8_t *data, size_t len, uint64_t now_ms);
+/* Hold a message (verb, body) from a member whose certificate is not verified yet; bounded, counted when full. */
+int zt_vl2_queue_hold_in(struct zt_network *net, uint64_t member, uint8_t verb, const uint8_t *body, size_t len,
+			 uint64_t now_ms);
 /* The controller's identity, or ZT_EAGAIN after asking for it. */
 int zt_vl2_controller_identity(struct zt_vl2 *v, struct zt_network *net, struct zt_identity *id, uint64_t now_ms);
 void zt_vl2_set_status(struct zt_vl2 *v, struct zt_network *net, enum zt_net_status st, const char *reason);
@@ -128,8 +143,14 @@ struct net_member *zt_membership_get(struct zt_network *net, uint64_t address, b
 /* Send a complete VL2 message (verb byte first) to a member whose certificate we hold. */
 void zt_membership_send(struct zt_vl2 *v, struct zt_network *net, uint64_t member, const uint8_t *msg, size_t len,
 			uint64_t now_ms);
-/* Admission of a frame from a peer: a member with a valid certificate, or NULL. */
-struct net_member *zt_membership_admit(struct zt_vl2 *v, struct zt_network *net, uint64_t peer, uint64_t now_ms);
+/* Admission of a frame from a peer: a member with a valid certificate, or NULL.
+ * The message (verb, body) is held when the peer's certificate is only not
+ * verified yet, and handed to zt_frame_path_receive_held once it is. */
+struct net_member *zt_membership_admit(struct zt_vl2 *v, struct zt_network *net, uint64_t peer, uint8_t verb,
+				       const uint8_t *body, size_t body_len, uint64_t now_ms);
+/* Our first config: greet the members we expect (cached from an earlier run, or whose certificate came
+ * too early to check): our certificate out, theirs asked for. */
+void zt_membership_greet_expected(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms);
 void zt_membership_handle_com(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
 void zt_membership_handle_com_request(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
 void zt_membership_handle_revocation(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
@@ -145,6 +166,8 @@ void zt_config_transfer_request(struct zt_vl2 *v, struct zt_network *net, uint64
 void zt_config_transfer_tick(struct zt_vl2 *v, struct zt_network *net, uint64_t now_ms);
 void zt_config_transfer_handle(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
 void zt_config_transfer_handle_request(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
+/* A session with peer came up: a request queued behind the controller's left now (early retries count from here). */
+void zt_config_transfer_session_up(struct zt_network *net, uint64_t peer, uint64_t now_ms);
 
 /* frame_path.c: frames out of and into the port, the rules on both */
 /* An unflagged EXT_FRAME message for frame, built in v->buf; its length, 0 if it does not fit. */
@@ -152,6 +175,8 @@ size_t zt_frame_path_ext_frame(struct zt_vl2 *v, uint64_t nwid, const uint8_t *f
 void zt_frame_path_load_rules(struct zt_network *net);
 void zt_frame_path_handle_frame(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
 void zt_frame_path_handle_ext_frame(struct zt_vl2 *v, uint64_t peer, struct zt_rd *rd, uint64_t now_ms);
+/* A held message (verb + body) from a member whose certificate just checked out. */
+void zt_frame_path_receive_held(struct zt_vl2 *v, uint64_t peer, const uint8_t *msg, size_t len, uint64_t now_ms);
 
 /* vl2_multicast.c: our group subscriptions, gathers, fan-out */
 extern const uint8_t zt_vl2_bcast_mac[6];

@@ -136,4 +136,21 @@ size_t zt_node_peers(const struct zt_node *n, uint64_t now_ms, struct zt_peer_in
 int zt_node_peer(const struct zt_node *n, uint64_t address, uint64_t now_ms, struct zt_peer_info *out);
 void zt_node_get_stats(const struct zt_node *n, struct zt_node_stats *st);
 
+/* restarts (issue 12) */
+/* Called when a handshake this node started completed: the session to peer is
+ * usable now, and what is sent from the hook precedes the messages that were
+ * waiting for it (VL2 sends our certificates from here). Optional. */
+typedef void (*zt_node_session_fn)(void *ctx, uint64_t peer, uint64_t now_ms);
+void zt_node_set_session_hook(struct zt_node *n, zt_node_session_fn fn, void *ctx);
+/* A peer known from an earlier run (the host's peer cache): its public
+ * identity, validated here (scrypt, ~15 ms: the host bounds how many), and its
+ * last endpoints, probed as candidate paths once a session is up. Handshakes
+ * to it retry early (proto.h). ZT_EEXIST if known already with other keys. */
+int zt_node_seed_peer(struct zt_node *n, const struct zt_identity *id, const struct zt_endpoint *eps,
+		      unsigned n_eps, uint64_t now_ms);
+/* Start a session with a peer now, before a message needs it. */
+int zt_node_connect(struct zt_node *n, uint64_t peer, uint64_t now_ms);
+/* Age of the session we send to peer with, -1 if there is none. */
+int64_t zt_node_session_age_ms(const struct zt_node *n, uint64_t peer, uint64_t now_ms);
+
 #endif

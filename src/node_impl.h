@@ -62,6 +62,10 @@ struct zt_node {
 	bool under_load;
 
 	struct zt_node_stats st;
+
+	/* restarts (issue 12): handshake.c calls it when a session we started is up */
+	zt_node_session_fn session_hook;
+	void *session_hook_ctx;
 };
 
 /* root.c: the root role */

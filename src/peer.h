@@ -29,6 +29,8 @@ struct zt_peer {
 	unsigned n_paths;
 
 	struct zt_handshake hs;
+	unsigned hs_tries;          /* inits sent in the current handshake */
+	bool seeded;                /* known from the host's peer cache (an earlier run) */
 	struct zt_keypair *prev, *cur, *next;
 
 	uint64_t created_ms;

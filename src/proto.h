@@ -156,4 +156,34 @@ enum zt_verb {
 					   * mappings, well under common 30 s UDP NAT timeouts */
 #define ZT_PATH_FRESH_MS 3000             /* paths heard this recently compete on latency */
 
+/* ---- restarts (issue 12) ---- */
+/* The first handshake to a root or a cached peer, and the first config request,
+ * are retried after 250, 500, 1000 ms, then at the normal interval: a restarted
+ * node is back within a second when one datagram of the first round trip is
+ * lost, instead of waiting ZT_REKEY_TIMEOUT_MS (5 s) or ZT_NETCONF_RETRY_MS
+ * (2 s). Four early tries at most cost a handful of datagrams per peer. */
+#define ZT_EARLY_RETRY_FIRST_MS 250
+#define ZT_EARLY_RETRY_STEPS 3            /* 250, 500, 1000: then the normal interval */
+#define ZT_EARLY_RETRY_JITTER_MS 50       /* well below the first step, still breaks lockstep */
+/* Peers remembered across restarts (HOME/peers.cache): identity validation
+ * costs ~15 ms of scrypt each, so 256 cost ~4 s of CPU at most, once, at start.
+ * The daemon's limit is configurable (peer_cache_max); this is its default and
+ * the most the format accepts. */
+#define ZT_PEER_CACHE_DEFAULT 256
+#define ZT_PEER_CACHE_MAX 4096
+#define ZT_PEER_CACHE_ENDPOINTS 4         /* last endpoints kept per peer */
+#define ZT_PEER_CACHE_NETWORKS 8          /* networks a cached peer was a verified member of */
+#define ZT_PEER_CACHE_WRITE_MS 60000      /* the daemon rewrites the cache this often (and at shutdown) */
+/* Frames from a member whose certificate has not checked out yet are held (at
+ * most this many per network, within ZT_NET_QUEUE) for ZT_NET_QUEUE_MS while
+ * its certificate is asked for, then delivered; the rest of the queue stays
+ * free for frames we send. */
+#define ZT_NET_HELD_IN_MAX 16
+/* A restarted node brings a network's TAP up once sessions (and certificates)
+ * with that network's cached members are up, or after this long: a frame sent
+ * under a session of the old run can never be opened, so the first frames wait
+ * for the new sessions rather than being lost. One second covers a relayed
+ * handshake plus one early retry. */
+#define ZT_RESTART_PORT_WAIT_MS 1000
+
 #endif

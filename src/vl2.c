@@ -101,6 +101,32 @@ int zt_vl2_queue_add(struct zt_network *net, enum queue_kind kind, uint64_t memb
 	return 0;
 }
 
+/* Hold a message from a member whose certificate is not verified yet (Q_HELD_IN): verb, then body. */
+int zt_vl2_queue_hold_in(struct zt_network *net, uint64_t member, uint8_t verb, const uint8_t *body, size_t len,
+			 uint64_t now_ms)
+{
+	struct net_queued *slot = NULL;
+	unsigned held = 0;
+
+	for (unsigned i = 0; i < ZT_NET_QUEUE; i++) {
+		if (net->queue[i].kind == Q_HELD_IN)
+			held++;
+		else if (net->queue[i].kind == Q_FREE && !slot)
+			slot = &net->queue[i];
+	}
+	if (!slot || held >= ZT_NET_HELD_IN_MAX || len + 1 > ZT_MAX_MESSAGE_BYTES) {
+		net->st.drop_queue++;
+		return ZT_ENOMEM;
+	}
+	slot->kind = Q_HELD_IN;
+	slot->member = member;
+	slot->created_ms = now_ms;
+	slot->len = len + 1;
+	slot->msg[0] = verb;
+	memcpy(slot->msg + 1, body, len);
+	return 0;
+}
+
 int zt_vl2_controller_identity(struct zt_vl2 *v, struct zt_network *net, struct zt_identity *id, uint64_t now_ms)
 {
 	if (zt_node_peer_identity(v->node, net->controller, id) == 0)

@@ -18,6 +18,7 @@ void ztd_config_defaults(struct ztd_config *c)
 	c->cipher = ZT_CIPHER_CHACHA20_POLY1305;
 	c->log_level = ZT_LOG_INFO;
 	snprintf(c->interface_prefix, sizeof(c->interface_prefix), "zt");
+	c->peer_cache_max = ZT_PEER_CACHE_DEFAULT;
 }
 
 static int load_root(struct ztd_config *c, config_setting_t *r, unsigned i, char *err, size_t err_len)
@@ -89,6 +90,13 @@ static int load_settings(struct ztd_config *c, config_t *cf, char *err, size_t e
 			snprintf(err, err_len, "log_level: \"%s\" is not one of error, warn, info, debug, trace", s);
 			return ZT_EINVAL;
 		}
+	}
+	if (config_lookup_int(cf, "peer_cache_max", &v)) {
+		if (v < 0 || v > ZT_PEER_CACHE_MAX) {
+			snprintf(err, err_len, "peer_cache_max: %d is not in 0..%d", v, ZT_PEER_CACHE_MAX);
+			return ZT_EINVAL;
+		}
+		c->peer_cache_max = (unsigned)v;
 	}
 	if (!roots)
 		return 0;

@@ -19,6 +19,7 @@ struct ztd_config {
 	struct zt_root_spec roots[ZT_MAX_ROOTS];
 	unsigned n_roots;
 	char interface_prefix[16]; /* our TAP devices are named with this prefix */
+	unsigned peer_cache_max;   /* peers kept in HOME/peers.cache (0: none), default ZT_PEER_CACHE_DEFAULT */
 };
 
 void ztd_config_defaults(struct ztd_config *c);

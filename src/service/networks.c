@@ -2,7 +2,9 @@
  * networks.c - ztd's VL2 glue: one port (a Linux TAP, plus optionally a NIC
  * through libpcap) per joined network, configs applied to it (MTU, addresses,
  * routes, up/down), its multicast groups fed back to VL2, joined networks
- * persisted in HOME/networks/, and the /network part of the local API.
+ * persisted in HOME/networks/, and the /network part of the local API. After
+ * a restart a TAP comes up once sessions with the network's cached members
+ * are (HOME/peers.cache, peer_cache.c), within ZT_RESTART_PORT_WAIT_MS.
  */
 #include "service/ztd.h"
 #include "crypto.h"
@@ -242,15 +244,55 @@ static int ensure_port(struct ztd *d, struct ztd_net *n, const struct zt_net_inf
 	return 0;
 }
 
+/*
+ * Keys are not persisted: a frame a peer seals under the session of our last
+ * run can never be opened. So a TAP stays down until every member cached from
+ * the last run has a session with us and a verified certificate, or until
+ * ZT_RESTART_PORT_WAIT_MS after start; then the first frame each way passes.
+ */
+static bool port_ready(const struct ztd *d, const struct ztd_net *n, uint64_t now_ms)
+{
+	if (now_ms - d->started_ms >= ZT_RESTART_PORT_WAIT_MS)
+		return true;
+	for (unsigned i = 0; i < d->n_cached; i++) {
+		const struct ztd_cached_member *c = &d->cached[i];
+		if (c->nwid != n->nwid)
+			continue;
+		if (zt_node_session_age_ms(d->node, c->address, now_ms) < 0 ||
+		    !zt_vl2_member_verified(d->vl2, n->nwid, c->address))
+			return false;
+	}
+	return true;
+}
+
+static void port_up(struct ztd *d, struct ztd_net *n, const struct zt_net_info *ni, uint64_t now_ms)
+{
+	if (!n->up) {
+		zt_port_set_up(n->port, true);
+		n->up = true;
+		if (n->waiting)
+			zt_log(ZT_LOG_INFO, "network %016" PRIx64 ": %s up %" PRIu64 " ms after start (sessions with cached members %s)",
+			       n->nwid, n->port->name, now_ms - d->started_ms,
+			       now_ms - d->started_ms >= ZT_RESTART_PORT_WAIT_MS ? "not all up" : "up");
+		n->waiting = false;
+	}
+	apply_addresses(n, ni->conf);
+	apply_routes(n, ni->conf);
+	n->next_poll_ms = 0;
+	d->next_local_refresh_ms = 0; /* our own addresses changed: re-read them before the next wait */
+}
+
 static void vl2_changed(void *ctx, uint64_t nwid)
 {
 	struct ztd *d = ctx;
 	struct ztd_net *n = net_slot(d, nwid, false);
 	struct zt_net_info ni;
+	uint64_t now = zt_os_now_ms();
 
 	if (!n || zt_vl2_info(d->vl2, nwid, &ni) < 0)
 		return;
 	if (ni.status != ZT_NET_OK || !ni.conf) {
+		n->waiting = false;
 		if (n->port && n->up) {
 			remove_all(n);
 			zt_port_set_up(n->port, false);
@@ -264,14 +306,41 @@ static void vl2_changed(void *ctx, uint64_t nwid)
 		return;
 	if (n->port->mtu_bytes != ni.conf->mtu)
 		zt_port_set_mtu(n->port, ni.conf->mtu);
-	if (!n->up) {
-		zt_port_set_up(n->port, true);
-		n->up = true;
+	if (!n->up && !port_ready(d, n, now)) {
+		n->waiting = true; /* ztd_networks_tick brings it up */
+		return;
 	}
-	apply_addresses(n, ni.conf);
-	apply_routes(n, ni.conf);
-	n->next_poll_ms = 0;
-	d->next_local_refresh_ms = 0; /* our own addresses changed: re-read them before the next wait */
+	port_up(d, n, &ni, now);
+}
+
+static void tick_waiting(struct ztd *d, struct ztd_net *n, uint64_t now_ms)
+{
+	struct zt_net_info ni;
+
+	if (!n->waiting || !port_ready(d, n, now_ms))
+		return;
+	if (zt_vl2_info(d->vl2, n->nwid, &ni) < 0 || ni.status != ZT_NET_OK || !ni.conf || !n->port) {
+		n->waiting = false;
+		return;
+	}
+	port_up(d, n, &ni, now_ms);
+}
+
+bool ztd_networks_waiting(const struct ztd *d)
+{
+	for (unsigned i = 0; i < ZT_MAX_NETWORKS; i++)
+		if (d->nets[i].nwid && d->nets[i].waiting)
+			return true;
+	return false;
+}
+
+/* The node's session hook: VL2 sends our certificates first on a new session. */
+static void on_session(void *ctx, uint64_t peer, uint64_t now_ms)
+{
+	struct ztd *d = ctx;
+
+	if (d->vl2)
+		zt_vl2_session_up(d->vl2, peer, now_ms);
 }
 
 static int vl2_controller(void *ctx, uint64_t nwid, const struct zt_identity *member, uint64_t now_ms,
@@ -310,9 +379,12 @@ static void poll_port(struct ztd *d, struct ztd_net *n, uint64_t now_ms)
 void ztd_networks_tick(struct ztd *d, uint64_t now_ms)
 {
 	zt_vl2_tick(d->vl2, now_ms);
-	for (unsigned i = 0; i < ZT_MAX_NETWORKS; i++)
+	for (unsigned i = 0; i < ZT_MAX_NETWORKS; i++) {
+		if (d->nets[i].nwid)
+			tick_waiting(d, &d->nets[i], now_ms);
 		if (d->nets[i].nwid && now_ms >= d->nets[i].next_poll_ms)
 			poll_port(d, &d->nets[i], now_ms);
+	}
 }
 
 /* ---------- join / leave / bridge ---------- */
@@ -432,6 +504,7 @@ int ztd_networks_start(struct ztd *d)
 	err = zt_vl2_new(&d->vl2, d->node, &cb);
 	if (err)
 		return err;
+	zt_node_set_session_hook(d->node, on_session, d);
 	load_saved(d);
 	return 0;
 }
@@ -445,6 +518,7 @@ void ztd_networks_stop(struct ztd *d)
 		port_close(d, &n->port);
 		port_close(d, &n->bridge);
 	}
+	zt_node_set_session_hook(d->node, NULL, NULL);
 	zt_vl2_free(d->vl2);
 	d->vl2 = NULL;
 	for (unsigned i = 0; i < ZT_PORT_BATCH_MAX; i++)

@@ -49,6 +49,9 @@ static const char usage_text[] =
 	"                           log_level = \"info\";\n"
 	"    HOME/identity.secret this node's secret identity (mode 0600), created on first start\n"
 	"    HOME/authtoken.secret the local API token (mode 0600), created on first start\n"
+	"    HOME/peers.cache     known peers' public identities, endpoints and networks (mode\n"
+	"                         0600; ztd.conf peer_cache_max, default 256): sessions are up\n"
+	"                         before a TAP after a restart\n"
 	"\n"
 	"SIGNALS\n"
 	"    SIGTERM, SIGINT      clean shutdown\n"
@@ -197,6 +200,10 @@ static void on_tick(void *ctx, uint64_t now_ms)
 	next = zt_node_tick(d->node, now_ms);
 	if (d->vl2)
 		ztd_networks_tick(d, now_ms);
+	ztd_peer_cache_tick(d, now_ms);
+	/* A TAP held down for its cached members' sessions is re-checked soon (bounded: ZT_RESTART_PORT_WAIT_MS). */
+	if (d->vl2 && ztd_networks_waiting(d) && next > now_ms + ZTD_PORT_WAIT_POLL_MS)
+		next = now_ms + ZTD_PORT_WAIT_POLL_MS;
 	for (unsigned i = 0; i < ZTD_MAX_PINGS; i++) {
 		struct ztd_ping *p = &d->pings[i];
 		if (p->state == ZTD_PING_PENDING && now_ms - p->sent_ms >= ZTD_PING_TIMEOUT_MS)
@@ -431,6 +438,8 @@ static void shutdown_all(struct ztd *d)
 	if (d->txq && d->udp.fd > 0)
 		zt_udp_flush(d->txq);
 	zt_httpd_free(d->httpd);
+	if (d->node && d->loop)
+		ztd_peer_cache_save(d, zt_os_now_ms());
 	if (d->vl2)
 		ztd_networks_stop(d);
 	ztd_controller_stop(d);
@@ -442,6 +451,7 @@ static void shutdown_all(struct ztd *d)
 		close(d->netmon_fd);
 	free(d->txq);
 	free(d->rx);
+	ztd_peer_cache_free(d);
 	zt_identity_wipe(&d->id);
 	zt_wipe(d->token, sizeof(d->token));
 }
@@ -485,7 +495,11 @@ int main(int argc, char **argv)
 	if (!err)
 		err = ztd_controller_start(&d);
 	if (!err)
+		ztd_peer_cache_load(&d, zt_os_now_ms());
+	if (!err)
 		err = ztd_networks_start(&d);
+	if (!err)
+		ztd_peer_cache_expect(&d, zt_os_now_ms());
 	if (!err)
 		err = ztd_api_networks_register(&d);
 	if (!err)

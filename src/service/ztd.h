@@ -54,6 +54,7 @@ struct ztd_net {
 	bool via_set[ZT_NETCONF_ROUTES_MAX];
 	unsigned n_routes;
 	bool up;
+	bool waiting; /* configured, its TAP held down until sessions with its cached members are up */
 	uint64_t next_poll_ms;
 };
 
@@ -112,12 +113,38 @@ struct ztd {
 	struct zt_ctl *ctl;
 	struct zt_ctl_answer *ctl_answer;
 	struct ztd_ctl_member *ctl_members;
+
+	/* restarts (issue 12): peer_cache.c */
+	struct ztd_cached_member *cached;  /* (network, member) pairs read from HOME/peers.cache */
+	unsigned n_cached;
+	uint64_t next_cache_write_ms, last_cache_write_ms;
+	unsigned cache_members_seen; /* verified members when last written */
 };
+
+/* A member of one of our networks in the last run, from HOME/peers.cache. */
+struct ztd_cached_member {
+	uint64_t nwid;
+	uint64_t address;
+};
+
+#define ZTD_PEER_CACHE_GAP_MS 1000 /* the cache is rewritten at most this often for a new member */
+#define ZTD_PORT_WAIT_POLL_MS 10 /* a TAP held down re-checks its cached members' sessions this often */
+
+/* peer_cache.c: HOME/peers.cache, read at start (peers seeded, members expected) and written
+ * every ZT_PEER_CACHE_WRITE_MS and at shutdown. */
+void ztd_peer_cache_load(struct ztd *d, uint64_t now_ms);   /* before the networks: peers seeded */
+void ztd_peer_cache_expect(struct ztd *d, uint64_t now_ms); /* after them: members expected */
+void ztd_peer_cache_save(struct ztd *d, uint64_t now_ms);
+/* On the tick: write when due, or when the verified members changed (at most every ZTD_PEER_CACHE_GAP_MS). */
+void ztd_peer_cache_tick(struct ztd *d, uint64_t now_ms);
+void ztd_peer_cache_free(struct ztd *d);
 
 /* networks.c: VL2 glue (ports, configs, persistence, the /network API). */
 int ztd_networks_start(struct ztd *d);
 void ztd_networks_stop(struct ztd *d);
 void ztd_networks_tick(struct ztd *d, uint64_t now_ms);
+/* A TAP is held down waiting for sessions: the tick must come within ZTD_PORT_WAIT_POLL_MS. */
+bool ztd_networks_waiting(const struct ztd *d);
 int ztd_api_networks_register(struct ztd *d);
 
 /* controller_glue.c: the controller role inside ztd. */
