@@ -79,3 +79,13 @@ echo "figure: member killed with SIGKILL and restarted: both first pings done ${
 [ "$(zt_net_field m2 "$NWID" interface)" = "$IF2" ] || fail "m2's interface name changed"
 lab_exec m2 ping -c 2 -W 2 "$IP1" >/dev/null || fail "m2 cannot reach m1 after the restart"
 echo "PASS: same identity, same address and interface, traffic both ways after a crash and restart"
+
+# A corrupt cache is logged and ignored: the node still comes back (cold, as before the cache).
+lab_kill ztd-m2b KILL
+lab_wait 5 tap_gone || fail "m2's TAP outlived its ztd (second crash)"
+printf 'ztpc\001\377\377garbage' >"$(zt__home m2)/peers.cache"
+lab_bg m2 ztd-m2c "$ZT_BIN/ztd" -H "$(zt__home m2)"
+lab_wait 15 tap_up || { cat "$(lab_log ztd-m2c)"; fail "m2 did not come back with a corrupt peers.cache"; }
+grep -q "peers.cache: corrupt" "$(lab_log ztd-m2c)" || fail "the corrupt peers.cache was not logged"
+lab_wait 10 lab_exec m1 ping -c 1 -W 1 "$IP2" >/dev/null || fail "no traffic after a restart with a corrupt peers.cache"
+echo "PASS: a corrupt peers.cache is logged and ignored"
